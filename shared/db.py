@@ -1,0 +1,127 @@
+"""Engines and sessions: a sync engine for Flask and an async engine for v2, on one URL.
+
+SQLite runs in WAL mode so readers never block the writer. Write transactions start with
+``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes can fail at once with
+"database is locked" when another connection committed in between (SQLite cannot wait out
+that case), whereas an immediate one queues on the busy timeout like any lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.settings import DatabaseSettings
+
+_WRITE_OPTION = "conduit_write"
+
+
+def sync_url(url: str | URL) -> URL:
+    return _with_driver(make_url(url), sqlite="pysqlite", postgresql="psycopg")
+
+
+def async_url(url: str | URL) -> URL:
+    return _with_driver(make_url(url), sqlite="aiosqlite", postgresql="psycopg")
+
+
+def _with_driver(url: URL, *, sqlite: str, postgresql: str) -> URL:
+    backend = url.get_backend_name()
+    if backend == "postgres":  # the spelling Heroku-style URLs use
+        backend = "postgresql"
+    if backend == "sqlite":
+        return url.set(drivername=f"sqlite+{sqlite}")
+    if backend == "postgresql":
+        return url.set(drivername=f"postgresql+{postgresql}")
+    raise ValueError(f"unsupported database {url.drivername!r}: use sqlite:// or postgresql://")
+
+
+def _prepare_sqlite(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
+    if url.database in (None, "", ":memory:"):
+        raise ValueError("use a SQLite file: two engines cannot share an in-memory database")
+    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    return {}
+
+
+def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook below choose how each transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """Both engines and their session factories. Creating it opens no connection."""
+
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self.settings = settings
+        url = sync_url(settings.url)
+        self.is_sqlite = url.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": not self.is_sqlite}
+        if self.is_sqlite:
+            _prepare_sqlite(url, settings)
+        else:
+            kwargs["pool_size"] = settings.pool_size
+        self.engine: Engine = create_engine(url, **kwargs)
+        self.async_engine: AsyncEngine = create_async_engine(async_url(settings.url), **kwargs)
+        if self.is_sqlite:
+            _install_sqlite_hooks(self.engine, settings.busy_timeout_ms)
+            _install_sqlite_hooks(self.async_engine.sync_engine, settings.busy_timeout_ms)
+
+        write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        async_write_engine = self.async_engine.execution_options(**{_WRITE_OPTION: True})
+        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(write_engine, expire_on_commit=False)
+        self._async_read_sessions = async_sessionmaker(self.async_engine, expire_on_commit=False)
+        self._async_write_sessions = async_sessionmaker(
+            async_write_engine, expire_on_commit=False
+        )
+
+    def session(self, *, write: bool) -> Session:
+        return (self._write_sessions if write else self._read_sessions)()
+
+    def async_session(self, *, write: bool) -> AsyncSession:
+        return (self._async_write_sessions if write else self._async_read_sessions)()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write session that commits on success and rolls back on any error."""
+        with self.session(write=True) as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def async_transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self.async_session(write=True) as session, session.begin():
+            yield session
+
+    async def ping(self) -> bool:
+        try:
+            async with self.async_engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    async def dispose_async(self) -> None:
+        await self.async_engine.dispose()
+        self.engine.dispose()

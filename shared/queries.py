@@ -1,0 +1,145 @@
+"""SQL statements both sides execute (sync in Flask, async in v2), so both read alike.
+
+Every listing loads a page in a constant number of queries: the rows with their
+per-viewer flags and favourite counts as correlated subqueries, the authors joined,
+the ordered tags in one extra SELECT ... IN, and one COUNT for the filtered total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, false, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from shared.models import Article, ArticleTag, Comment, Favorite, Follow, Tag, User
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    article: Article
+    favorites_count: int
+    favorited: bool
+    following: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    user: User
+    following: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    comment: Comment
+    following: bool
+
+
+def _follows(viewer_id: int | None, author_id: Any) -> ColumnElement[bool]:
+    if viewer_id is None:
+        return false()
+    return exists().where(Follow.follower_id == viewer_id, Follow.followee_id == author_id)
+
+
+def articles_select(viewer_id: int | None) -> Select[Any]:
+    favorites_count = (
+        select(func.count())
+        .where(Favorite.article_id == Article.id)
+        .correlate(Article)
+        .scalar_subquery()
+    )
+    favorited: ColumnElement[bool] = (
+        exists().where(Favorite.article_id == Article.id, Favorite.user_id == viewer_id)
+        if viewer_id is not None
+        else false()
+    )
+    return select(
+        Article,
+        favorites_count.label("favorites_count"),
+        favorited.label("favorited"),
+        _follows(viewer_id, Article.author_id).label("following"),
+    ).options(
+        joinedload(Article.author, innerjoin=True),
+        selectinload(Article.tag_links).joinedload(ArticleTag.tag),
+    )
+
+
+def article_filters(
+    *, tag: str | None = None, author: str | None = None, favorited: str | None = None
+) -> list[ColumnElement[bool]]:
+    filters: list[ColumnElement[bool]] = []
+    if tag is not None:
+        filters.append(
+            Article.id.in_(select(ArticleTag.article_id).join(Tag).where(Tag.name == tag))
+        )
+    if author is not None:
+        filters.append(Article.author_id.in_(select(User.id).where(User.username == author)))
+    if favorited is not None:
+        filters.append(
+            Article.id.in_(
+                select(Favorite.article_id)
+                .join(User, User.id == Favorite.user_id)
+                .where(User.username == favorited)
+            )
+        )
+    return filters
+
+
+def feed_filters(viewer_id: int) -> list[ColumnElement[bool]]:
+    followed = select(Follow.followee_id).where(Follow.follower_id == viewer_id)
+    return [Article.author_id.in_(followed)]
+
+
+def article_page(
+    *, viewer_id: int | None, filters: Sequence[ColumnElement[bool]], limit: int, offset: int
+) -> Select[Any]:
+    return (
+        articles_select(viewer_id)
+        .where(*filters)
+        .order_by(Article.created_at.desc(), Article.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+def article_count(filters: Sequence[ColumnElement[bool]]) -> Select[tuple[int]]:
+    return select(func.count()).select_from(Article).where(*filters)
+
+
+def article_by_slug(*, viewer_id: int | None, slug: str) -> Select[Any]:
+    return articles_select(viewer_id).where(Article.slug == slug)
+
+
+def to_article_view(row: Any) -> ArticleView:
+    return ArticleView(
+        article=row[0],
+        favorites_count=int(row.favorites_count),
+        favorited=bool(row.favorited),
+        following=bool(row.following),
+    )
+
+
+def profile_by_username(*, viewer_id: int | None, username: str) -> Select[Any]:
+    return select(User, _follows(viewer_id, User.id).label("following")).where(
+        User.username == username
+    )
+
+
+def comments_for_article(*, viewer_id: int | None, article_id: int) -> Select[Any]:
+    return (
+        select(Comment, _follows(viewer_id, Comment.author_id).label("following"))
+        .options(joinedload(Comment.author, innerjoin=True))
+        .where(Comment.article_id == article_id)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+    )
+
+
+def tags_in_use() -> Select[tuple[str]]:
+    used = exists().where(ArticleTag.tag_id == Tag.id)
+    return select(Tag.name).where(used).order_by(Tag.name)
+
+
+def tags_named(names: Sequence[str]) -> Select[tuple[Tag]]:
+    return select(Tag).where(Tag.name.in_(names))
