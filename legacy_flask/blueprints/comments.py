@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("comments", __name__, url_prefix="/api")

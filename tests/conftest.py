@@ -1,0 +1,84 @@
+"""Fixtures shared by every test package.
+
+The whole suite runs against one real database: a SQLite file by default, or the server
+named by ``GATEWAY_TEST_DATABASE_URL`` (the test command sets it for the PostgreSQL pass).
+Tables are created once per session and emptied after each test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from shared.db import Database
+from shared.models import Base
+from shared.settings import Environment, Settings
+from tests.serving import running_server
+
+TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    var_dir = tmp_path_factory.mktemp("var")
+    url = os.environ.get("GATEWAY_TEST_DATABASE_URL") or f"sqlite:///{var_dir / 'conduit.db'}"
+    return Settings(
+        environment=Environment.test,
+        var_dir=var_dir,
+        database={"url": url},
+        jwt={"secret": TEST_JWT_SECRET, "kid": "test"},
+    )
+
+
+@pytest.fixture(scope="session")
+def database(settings: Settings) -> Iterator[Database]:
+    db = Database(settings.database)
+    Base.metadata.drop_all(db.engine)
+    Base.metadata.create_all(db.engine)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "database" not in request.fixturenames:
+        return
+    db: Database = request.getfixturevalue("database")
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+        else:
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def gateway_app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
+    from gateway.app import create_app
+
+    return create_app(settings, database=database)
+
+
+@pytest.fixture(scope="session")
+def server_url(gateway_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    with running_server(gateway_app) as url:
+        yield url
+
+
+@pytest.fixture
+def client(server_url: str, database: Database) -> Iterator[httpx.Client]:
+    """An HTTP client speaking to the real gateway over loopback."""
+    with httpx.Client(base_url=server_url, timeout=30) as http:
+        yield http
+
+
+def pytest_report_header() -> str:
+    url = os.environ.get("GATEWAY_TEST_DATABASE_URL")
+    return f"database: {url.rsplit('@', 1)[-1] if url else 'SQLite file (default)'}"
+
