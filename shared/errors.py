@@ -25,8 +25,8 @@ class ValidationFailed(ConduitError):
 class Unauthorized(ConduitError):
     status_code = 401
 
-    def __init__(self, message: str = "is missing") -> None:
-        super().__init__({"token": [message]})
+    def __init__(self, message: str = "is missing", *, field: str = "token") -> None:
+        super().__init__({field: [message]})
 
 
 class Forbidden(ConduitError):
@@ -46,5 +46,5 @@ class NotFound(ConduitError):
 class Conflict(ConduitError):
     status_code = 409
 
-    def __init__(self, field: str) -> None:
-        super().__init__({field: ["has already been taken"]})
+    def __init__(self, *fields: str) -> None:
+        super().__init__({field: ["has already been taken"] for field in fields})

@@ -136,6 +136,34 @@ def comments_for_article(*, viewer_id: int | None, article_id: int) -> Select[An
     )
 
 
+def users_taking(
+    *, username: str | None, email: str | None, except_id: int | None = None
+) -> Select[tuple[str, str]]:
+    """Users that already hold this username or email (other than ``except_id``)."""
+    stmt = select(User.username, User.email).where(
+        (User.username == username) | (User.email == email)
+    )
+    if except_id is not None:
+        stmt = stmt.where(User.id != except_id)
+    return stmt
+
+
+def taken_fields(rows: Sequence[Any], *, username: str | None, email: str | None) -> list[str]:
+    taken = []
+    if username is not None and any(row.username == username for row in rows):
+        taken.append("username")
+    if email is not None and any(row.email == email for row in rows):
+        taken.append("email")
+    return taken
+
+
+def article_slug_taken(slug: str, *, except_id: int | None = None) -> Select[tuple[int]]:
+    stmt = select(Article.id).where(Article.slug == slug)
+    if except_id is not None:
+        stmt = stmt.where(Article.id != except_id)
+    return stmt.limit(1)
+
+
 def tags_in_use() -> Select[tuple[str]]:
     used = exists().where(ArticleTag.tag_id == Tag.id)
     return select(Tag.name).where(used).order_by(Tag.name)

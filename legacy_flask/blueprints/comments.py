@@ -1,3 +1,74 @@
-from flask import Blueprint
+"""Comments on an article."""
 
-bp = Blueprint("comments", __name__, url_prefix="/api")
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from legacy_flask.auth import current_user, login_optional, login_required, viewer_id
+from legacy_flask.db import get_session
+from legacy_flask.payload import load_envelope
+from legacy_flask.schemas import NewCommentSchema, comment_schema, comments_schema
+from shared.errors import Forbidden, NotFound
+from shared.models import Article, Comment
+from shared.queries import CommentView, comments_for_article
+from shared.timefmt import utcnow
+
+bp = Blueprint("comments", __name__, url_prefix="/api/articles/<slug>/comments")
+
+
+def _article_id(session: Session, slug: str) -> int:
+    article_id = session.scalar(select(Article.id).where(Article.slug == slug))
+    if article_id is None:
+        raise NotFound("article")
+    return article_id
+
+
+@bp.get("")
+@login_optional
+def list_comments(slug: str) -> dict[str, Any]:
+    session = get_session()
+    stmt = comments_for_article(viewer_id=viewer_id(), article_id=_article_id(session, slug))
+    views = [CommentView(comment=row[0], following=row.following) for row in session.execute(stmt)]
+    return {"comments": comments_schema.dump(views)}
+
+
+@bp.post("")
+@login_required
+def add_comment(slug: str) -> tuple[dict[str, Any], int]:
+    data = load_envelope("comment", NewCommentSchema())
+    session = get_session()
+    me = current_user()
+    now = utcnow()
+    comment = Comment(
+        article_id=_article_id(session, slug),
+        author=me,
+        body=data["body"],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(comment)
+    session.commit()
+    # Nobody follows themselves (following yourself is refused), so `following` is false.
+    return {"comment": comment_schema.dump(CommentView(comment=comment, following=False))}, 201
+
+
+@bp.delete("/<int:comment_id>")
+@login_required
+def delete_comment(slug: str, comment_id: int) -> tuple[str, int]:
+    session = get_session()
+    comment = session.scalar(
+        select(Comment).where(
+            Comment.id == comment_id, Comment.article_id == _article_id(session, slug)
+        )
+    )
+    if comment is None:
+        raise NotFound("comment")
+    if comment.author_id != current_user().id:
+        raise Forbidden("comment")
+    session.execute(delete(Comment).where(Comment.id == comment.id))
+    session.commit()
+    return "", 204

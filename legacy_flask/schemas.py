@@ -1,0 +1,237 @@
+"""marshmallow schemas: what the legacy API accepts and how it renders answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from shared import rules
+from shared.queries import ArticleView, CommentView, ProfileView
+from shared.timefmt import isoformat
+
+_MESSAGES = {"required": rules.BLANK, "null": rules.NULL, "invalid": rules.NOT_STRING}
+
+
+class Text(fields.String):
+    """A string with surrounding whitespace removed, so "  " counts as blank."""
+
+    default_error_messages = _MESSAGES
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def _text(*, required: bool = False, max_length: int | None = None) -> Text:
+    checks: list[Any] = [validate.Length(min=1, error=rules.BLANK)]
+    if max_length is not None:
+        checks.append(validate.Length(max=max_length, error=rules.too_long(max_length)))
+    return Text(required=required, validate=checks)
+
+
+def _check_username(value: str) -> None:
+    problem = rules.username_problem(value)
+    if problem is not None:
+        raise ValidationError(problem)
+
+
+def _username(*, required: bool) -> Text:
+    return Text(required=required, validate=_check_username)
+
+
+def _email(*, required: bool) -> fields.Email:
+    return fields.Email(
+        required=required,
+        validate=validate.Length(max=rules.EMAIL_MAX, error=rules.too_long(rules.EMAIL_MAX)),
+        error_messages={**_MESSAGES, "invalid": rules.INVALID_EMAIL},
+    )
+
+
+def _password(*, required: bool) -> fields.String:
+    return fields.String(
+        required=required,
+        error_messages=_MESSAGES,
+        validate=validate.Length(
+            min=rules.PASSWORD_MIN, max=rules.PASSWORD_MAX, error=rules.PASSWORD_MESSAGE
+        ),
+    )
+
+
+def _nullable(max_length: int) -> Text:
+    return Text(
+        allow_none=True,
+        validate=validate.Length(max=max_length, error=rules.too_long(max_length)),
+    )
+
+
+class _Input(Schema):
+    class Meta:
+        # Unknown fields (ids, author, counts, timestamps...) are ignored, never stored.
+        unknown = EXCLUDE
+
+
+class _Update(_Input):
+    @validates_schema(pass_original=True)
+    def _not_empty(self, data: dict[str, Any], original: Any, **_: Any) -> None:
+        if not data and not set(original or {}) & set(self.fields):
+            raise ValidationError(rules.NO_FIELDS, field_name="body")
+
+
+def _lower_email(data: dict[str, Any]) -> dict[str, Any]:
+    if "email" in data:
+        data["email"] = data["email"].lower()
+    return data
+
+
+class LoginSchema(_Input):
+    email = _text(required=True)
+    password = fields.String(
+        required=True, error_messages=_MESSAGES, validate=validate.Length(min=1, error=rules.BLANK)
+    )
+
+    @post_load
+    def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return _lower_email(data)
+
+
+class NewUserSchema(_Input):
+    username = _username(required=True)
+    email = _email(required=True)
+    password = _password(required=True)
+
+    @post_load
+    def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return _lower_email(data)
+
+
+class UpdateUserSchema(_Update):
+    username = _username(required=False)
+    email = _email(required=False)
+    password = _password(required=False)
+    bio = _nullable(rules.BIO_MAX)
+    image = _nullable(rules.IMAGE_MAX)
+
+    @post_load
+    def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        for name in ("bio", "image"):
+            if data.get(name) == "":
+                data[name] = None  # an empty string clears the field
+        return _lower_email(data)
+
+
+def _tag_list(*, required: bool = False) -> fields.List:
+    return fields.List(
+        Text(validate=validate.Length(max=rules.TAG_MAX, error=rules.too_long(rules.TAG_MAX))),
+        required=required,
+        error_messages={"null": rules.NULL, "invalid": "must be a list of strings"},
+    )
+
+
+class NewArticleSchema(_Input):
+    title = _text(required=True, max_length=rules.TITLE_MAX)
+    description = _text(required=True)
+    body = _text(required=True)
+    tagList = _tag_list()  # noqa: N815 - the contract's spelling
+
+
+class UpdateArticleSchema(_Update):
+    title = _text(max_length=rules.TITLE_MAX)
+    description = _text()
+    body = _text()
+    tagList = _tag_list()  # noqa: N815
+
+
+class NewCommentSchema(_Input):
+    body = _text(required=True)
+
+
+class ArticleListArgs(_Input):
+    tag = fields.String()
+    author = fields.String()
+    favorited = fields.String()
+    limit = fields.Integer(
+        load_default=rules.PAGE_LIMIT_DEFAULT,
+        validate=validate.Range(min=1, max=rules.PAGE_LIMIT_MAX, error=rules.LIMIT_MESSAGE),
+        error_messages={"invalid": rules.NOT_INTEGER},
+    )
+    offset = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, error=rules.OFFSET_MESSAGE),
+        error_messages={"invalid": rules.NOT_INTEGER},
+    )
+
+
+# Output ---------------------------------------------------------------------------------
+
+
+def profile_dict(user: Any, following: bool) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "bio": user.bio,
+        "image": user.image,
+        "following": following,
+    }
+
+
+class ProfileSchema(Schema):
+    username = fields.String(attribute="user.username")
+    bio = fields.String(attribute="user.bio", allow_none=True)
+    image = fields.String(attribute="user.image", allow_none=True)
+    following = fields.Boolean()
+
+
+class UserSchema(Schema):
+    email = fields.String()
+    token = fields.String()
+    username = fields.String()
+    bio = fields.String(allow_none=True)
+    image = fields.String(allow_none=True)
+
+
+class ArticleSchema(Schema):
+    slug = fields.String(attribute="article.slug")
+    title = fields.String(attribute="article.title")
+    description = fields.String(attribute="article.description")
+    body = fields.String(attribute="article.body")
+    tagList = fields.List(fields.String(), attribute="article.tag_list")  # noqa: N815
+    createdAt = fields.Function(lambda v: isoformat(v.article.created_at))  # noqa: N815
+    updatedAt = fields.Function(lambda v: isoformat(v.article.updated_at))  # noqa: N815
+    favorited = fields.Boolean()
+    favoritesCount = fields.Integer(attribute="favorites_count")  # noqa: N815
+    author = fields.Function(lambda v: profile_dict(v.article.author, v.following))
+
+
+class CommentSchema(Schema):
+    id = fields.Integer(attribute="comment.id")
+    createdAt = fields.Function(lambda v: isoformat(v.comment.created_at))  # noqa: N815
+    updatedAt = fields.Function(lambda v: isoformat(v.comment.updated_at))  # noqa: N815
+    body = fields.String(attribute="comment.body")
+    author = fields.Function(lambda v: profile_dict(v.comment.author, v.following))
+
+
+profile_schema = ProfileSchema()
+user_schema = UserSchema()
+article_schema = ArticleSchema()
+# Listings omit the body: the contract's MultipleArticlesResponse has none.
+articles_schema = ArticleSchema(many=True, exclude=("body",))
+comment_schema = CommentSchema()
+comments_schema = CommentSchema(many=True)
+
+__all__ = [
+    "ArticleListArgs",
+    "ArticleView",
+    "CommentView",
+    "LoginSchema",
+    "NewArticleSchema",
+    "NewCommentSchema",
+    "NewUserSchema",
+    "ProfileView",
+    "UpdateArticleSchema",
+    "UpdateUserSchema",
+    "article_schema",
+    "articles_schema",
+    "comment_schema",
+    "comments_schema",
+    "profile_schema",
+    "user_schema",
+]
