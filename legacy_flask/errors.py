@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from shared.errors import ConduitError
 
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         name = (exc.name or "error").lower()
         response, status = error_response(status, {"request": [name]})
-        if exc.code == 405 and exc.valid_methods:
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response, status
 

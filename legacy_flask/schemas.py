@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from shared import rules
 from shared.queries import ArticleView, CommentView, ProfileView
 from shared.timefmt import isoformat
 
-_MESSAGES = {"required": rules.BLANK, "null": rules.NULL, "invalid": rules.NOT_STRING}
+_MESSAGES: dict[str, Any] = {
+    "required": rules.BLANK,
+    "null": rules.NULL,
+    "invalid": rules.NOT_STRING,
+}
 
 
 class Text(fields.String):
@@ -119,7 +131,7 @@ class UpdateUserSchema(_Update):
         return _lower_email(data)
 
 
-def _tag_list(*, required: bool = False) -> fields.List:
+def _tag_list(*, required: bool = False) -> fields.List[str]:
     return fields.List(
         Text(validate=validate.Length(max=rules.TAG_MAX, error=rules.too_long(rules.TAG_MAX))),
         required=required,
@@ -131,14 +143,14 @@ class NewArticleSchema(_Input):
     title = _text(required=True, max_length=rules.TITLE_MAX)
     description = _text(required=True)
     body = _text(required=True)
-    tagList = _tag_list()  # noqa: N815 - the contract's spelling
+    tagList = _tag_list()
 
 
 class UpdateArticleSchema(_Update):
     title = _text(max_length=rules.TITLE_MAX)
     description = _text()
     body = _text()
-    tagList = _tag_list()  # noqa: N815
+    tagList = _tag_list()
 
 
 class NewCommentSchema(_Input):
@@ -193,18 +205,18 @@ class ArticleSchema(Schema):
     title = fields.String(attribute="article.title")
     description = fields.String(attribute="article.description")
     body = fields.String(attribute="article.body")
-    tagList = fields.List(fields.String(), attribute="article.tag_list")  # noqa: N815
-    createdAt = fields.Function(lambda v: isoformat(v.article.created_at))  # noqa: N815
-    updatedAt = fields.Function(lambda v: isoformat(v.article.updated_at))  # noqa: N815
+    tagList = fields.List(fields.String(), attribute="article.tag_list")
+    createdAt = fields.Function(lambda v: isoformat(v.article.created_at))
+    updatedAt = fields.Function(lambda v: isoformat(v.article.updated_at))
     favorited = fields.Boolean()
-    favoritesCount = fields.Integer(attribute="favorites_count")  # noqa: N815
+    favoritesCount = fields.Integer(attribute="favorites_count")
     author = fields.Function(lambda v: profile_dict(v.article.author, v.following))
 
 
 class CommentSchema(Schema):
     id = fields.Integer(attribute="comment.id")
-    createdAt = fields.Function(lambda v: isoformat(v.comment.created_at))  # noqa: N815
-    updatedAt = fields.Function(lambda v: isoformat(v.comment.updated_at))  # noqa: N815
+    createdAt = fields.Function(lambda v: isoformat(v.comment.created_at))
+    updatedAt = fields.Function(lambda v: isoformat(v.comment.updated_at))
     body = fields.String(attribute="comment.body")
     author = fields.Function(lambda v: profile_dict(v.comment.author, v.following))
 

@@ -15,7 +15,12 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.settings import DatabaseSettings
@@ -90,9 +95,7 @@ class Database:
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(write_engine, expire_on_commit=False)
         self._async_read_sessions = async_sessionmaker(self.async_engine, expire_on_commit=False)
-        self._async_write_sessions = async_sessionmaker(
-            async_write_engine, expire_on_commit=False
-        )
+        self._async_write_sessions = async_sessionmaker(async_write_engine, expire_on_commit=False)
 
     def session(self, *, write: bool) -> Session:
         return (self._write_sessions if write else self._read_sessions)()

@@ -16,6 +16,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from shared.models import Article, ArticleTag, Comment, Favorite, Follow, Tag, User
 
+# An article with its favourites count and the viewer's favorited / following flags.
+ArticleSelect = Select[Article, int, bool, bool]
+
 
 @dataclass(frozen=True, slots=True)
 class ArticleView:
@@ -43,7 +46,7 @@ def _follows(viewer_id: int | None, author_id: Any) -> ColumnElement[bool]:
     return exists().where(Follow.follower_id == viewer_id, Follow.followee_id == author_id)
 
 
-def articles_select(viewer_id: int | None) -> Select[Any]:
+def articles_select(viewer_id: int | None) -> ArticleSelect:
     favorites_count = (
         select(func.count())
         .where(Favorite.article_id == Article.id)
@@ -94,7 +97,7 @@ def feed_filters(viewer_id: int) -> list[ColumnElement[bool]]:
 
 def article_page(
     *, viewer_id: int | None, filters: Sequence[ColumnElement[bool]], limit: int, offset: int
-) -> Select[Any]:
+) -> ArticleSelect:
     return (
         articles_select(viewer_id)
         .where(*filters)
@@ -104,11 +107,11 @@ def article_page(
     )
 
 
-def article_count(filters: Sequence[ColumnElement[bool]]) -> Select[tuple[int]]:
+def article_count(filters: Sequence[ColumnElement[bool]]) -> Select[int]:
     return select(func.count()).select_from(Article).where(*filters)
 
 
-def article_by_slug(*, viewer_id: int | None, slug: str) -> Select[Any]:
+def article_by_slug(*, viewer_id: int | None, slug: str) -> ArticleSelect:
     return articles_select(viewer_id).where(Article.slug == slug)
 
 
@@ -121,13 +124,13 @@ def to_article_view(row: Any) -> ArticleView:
     )
 
 
-def profile_by_username(*, viewer_id: int | None, username: str) -> Select[Any]:
+def profile_by_username(*, viewer_id: int | None, username: str) -> Select[User, bool]:
     return select(User, _follows(viewer_id, User.id).label("following")).where(
         User.username == username
     )
 
 
-def comments_for_article(*, viewer_id: int | None, article_id: int) -> Select[Any]:
+def comments_for_article(*, viewer_id: int | None, article_id: int) -> Select[Comment, bool]:
     return (
         select(Comment, _follows(viewer_id, Comment.author_id).label("following"))
         .options(joinedload(Comment.author, innerjoin=True))
@@ -138,7 +141,7 @@ def comments_for_article(*, viewer_id: int | None, article_id: int) -> Select[An
 
 def users_taking(
     *, username: str | None, email: str | None, except_id: int | None = None
-) -> Select[tuple[str, str]]:
+) -> Select[str, str]:
     """Users that already hold this username or email (other than ``except_id``)."""
     stmt = select(User.username, User.email).where(
         (User.username == username) | (User.email == email)
@@ -157,17 +160,17 @@ def taken_fields(rows: Sequence[Any], *, username: str | None, email: str | None
     return taken
 
 
-def article_slug_taken(slug: str, *, except_id: int | None = None) -> Select[tuple[int]]:
+def article_slug_taken(slug: str, *, except_id: int | None = None) -> Select[int]:
     stmt = select(Article.id).where(Article.slug == slug)
     if except_id is not None:
         stmt = stmt.where(Article.id != except_id)
     return stmt.limit(1)
 
 
-def tags_in_use() -> Select[tuple[str]]:
+def tags_in_use() -> Select[str]:
     used = exists().where(ArticleTag.tag_id == Tag.id)
     return select(Tag.name).where(used).order_by(Tag.name)
 
 
-def tags_named(names: Sequence[str]) -> Select[tuple[Tag]]:
+def tags_named(names: Sequence[str]) -> Select[Tag]:
     return select(Tag).where(Tag.name.in_(names))

@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     jwt: JWTSettings = Field(default_factory=JWTSettings)
     legacy: LegacySettings = Field(default_factory=LegacySettings)
+    # GATEWAY_DATABASE_URL, the flat spelling hosting platforms and the issue use, is an alias
+    # of GATEWAY_DATABASE__URL; the nested one (or an explicit database.url) wins.
+    database_url: str | None = Field(default=None, exclude=True, repr=False)
+
+    @model_validator(mode="after")
+    def _apply_database_url_alias(self) -> Self:
+        if self.database_url is not None and "url" not in self.database.model_fields_set:
+            self.database = self.database.model_copy(update={"url": self.database_url})
+        return self
 
     @model_validator(mode="after")
     def _require_real_secret(self) -> Self:

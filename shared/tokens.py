@@ -50,7 +50,7 @@ class TokenCore:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = self._keys.get(kid) if isinstance(kid, str) else None
-            if key is None:
+            if key is None or not isinstance(kid, str):
                 raise Unauthorized("is signed with an unknown key")
             claims = jwt.decode(
                 token,

@@ -63,7 +63,7 @@ def _page(session: Session, filters: list[ColumnElement[bool]]) -> dict[str, Any
 
 
 def _own_article(session: Session, slug: str) -> Article:
-    article = session.scalars(article_by_slug(viewer_id=None, slug=slug)).first()
+    article: Article | None = session.scalars(article_by_slug(viewer_id=None, slug=slug)).first()
     if article is None:
         raise NotFound("article")
     if article.author_id != current_user().id:

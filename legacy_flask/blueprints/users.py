@@ -33,9 +33,7 @@ def _user_fields(user: User) -> dict[str, Any]:
 def _refuse_taken(
     session: Session, *, username: str | None, email: str | None, except_id: int | None = None
 ) -> None:
-    rows = session.execute(
-        users_taking(username=username, email=email, except_id=except_id)
-    ).all()
+    rows = session.execute(users_taking(username=username, email=email, except_id=except_id)).all()
     taken = taken_fields(rows, username=username, email=email)
     if taken:
         raise Conflict(*taken)

@@ -1,0 +1,25 @@
+"""Contract tests: one scenario, one expectation, run against every side that serves Conduit."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conduit import Account, Api
+
+SIDES = ["/legacy"]
+
+
+@pytest.fixture(params=SIDES)
+def api(request: pytest.FixtureRequest, client: httpx.Client) -> Api:
+    return Api(http=client, prefix=f"{request.param}/api")
+
+
+@pytest.fixture
+def alice(api: Api) -> Account:
+    return api.register("alice")
+
+
+@pytest.fixture
+def bob(api: Api) -> Account:
+    return api.register("bob")

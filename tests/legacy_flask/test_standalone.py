@@ -1,0 +1,67 @@
+"""The legacy app needs no gateway: `flask --app legacy_flask run` serves it alone."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from shared.settings import Settings
+from tests.conftest import TEST_JWT_SECRET
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_flask_run_serves_the_api_alone(settings: Settings, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "GATEWAY_DATABASE__URL": f"sqlite:///{tmp_path / 'alone.db'}",
+        "GATEWAY_JWT__SECRET": TEST_JWT_SECRET,
+        "GATEWAY_VAR_DIR": str(tmp_path),
+    }
+    # The schema comes from the migrations, as it would for a team running it by hand.
+    subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "db", "upgrade"], env=env, check=True, timeout=60
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "legacy_flask", "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                tags = httpx.get(f"{base}/api/tags")
+                break
+            except httpx.ConnectError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert time.monotonic() < deadline, "flask run did not start"
+                time.sleep(0.1)
+        register = httpx.post(
+            f"{base}/api/users",
+            json={"user": {"username": "solo", "email": "solo@example.com", "password": "x" * 10}},
+        )
+
+        assert tags.status_code == 200
+        assert tags.json() == {"tags": []}
+        assert register.status_code == 201
+        token = register.json()["user"]["token"]
+        me = httpx.get(f"{base}/api/user", headers={"Authorization": f"Token {token}"})
+        assert me.json()["user"]["username"] == "solo"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
