@@ -1,0 +1,99 @@
+"""The ``gateway`` command: migrate the database, seed demo data, serve the app.
+
+Settings come from the ``GATEWAY_*`` environment, as for the app itself.
+"""
+
+from __future__ import annotations
+
+import click
+import uvicorn
+from pydantic import ValidationError
+
+from shared import demo as demo_data
+from shared import migrate
+from shared.db import Database, sync_url
+from shared.settings import Environment, Settings, get_settings
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid GATEWAY_* settings:\n{exc}") from exc
+
+
+def _database_name(settings: Settings) -> str:
+    return sync_url(settings.database.url).render_as_string(hide_password=True)
+
+
+def _upgrade(settings: Settings) -> None:
+    migrate.upgrade(settings)
+    revision = migrate.current_revision(settings)
+    click.echo(f"Database {_database_name(settings)} is at revision {revision}.")
+
+
+def _seed(settings: Settings) -> None:
+    if settings.environment is Environment.production:
+        raise click.ClickException("demo data has known passwords: refused in production")
+    database = Database(settings.database)
+    try:
+        seeded = demo_data.seed(database)
+    finally:
+        database.dispose()
+    if seeded:
+        emails = ", ".join(user.email for user in demo_data.USERS)
+        click.echo(f"Demo data added; users {emails} (passwords in README.md).")
+    else:
+        click.echo("Database already has users; demo data not added.")
+
+
+@click.group()
+def main() -> None:
+    """Incremental Flask-to-FastAPI migration gateway (Conduit)."""
+
+
+@main.group()
+def db() -> None:
+    """The database schema, managed by Alembic migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all pending migrations to the configured database."""
+    _upgrade(_settings())
+
+
+@main.command()
+def demo() -> None:
+    """Apply migrations, then add demo data if the database has no users yet."""
+    settings = _settings()
+    _upgrade(settings)
+    _seed(settings)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--demo/--no-demo",
+    "with_demo",
+    default=False,
+    show_default=True,
+    help="Add demo data to an empty database before serving.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="uvicorn worker processes.",
+)
+def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
+    """Apply migrations (and seed demo data), then serve gateway.asgi:app with uvicorn."""
+    settings = _settings()
+    # Once, here, before any worker starts: workers never race to migrate.
+    _upgrade(settings)
+    if with_demo:
+        _seed(settings)
+    # uvicorn's "auto" loop and http pick uvloop and httptools when they are installed.
+    uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers)
