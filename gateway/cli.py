@@ -97,3 +97,7 @@ def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
         _seed(settings)
     # uvicorn's "auto" loop and http pick uvloop and httptools when they are installed.
     uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers)
+
+
+if __name__ == "__main__":  # python -m gateway.cli
+    main()
