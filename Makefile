@@ -1,0 +1,51 @@
+# make run   serve the gateway with demo data on http://127.0.0.1:8000
+# make test  lint, format check, type check and the test suite
+# Both create .venv and install the project into it when needed; only python3 (3.11+),
+# make and git are assumed.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall whenever pyproject.toml is newer than the last install.
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TYPED := shared gateway v2 legacy_flask migrations
+
+.PHONY: help setup run test lint typecheck pytest-sqlite
+
+help:
+	@echo "make run   - serve the gateway with demo data on http://$(HOST):$(PORT)"
+	@echo "make test  - ruff, mypy and pytest"
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "python3.11 (or python3 >= 3.11) not found" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "$(PYTHON) is older than Python 3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(INSTALLED)
+
+run: setup
+	$(BIN)/gateway serve --demo --host $(HOST) --port $(PORT)
+
+# Each pytest pass is its own target, added to `test`; pytest exits non-zero (5) when it
+# collects nothing, so an empty pass fails too. A PostgreSQL pass looks like:
+#   pytest-postgres: setup
+#   	GATEWAY_TEST_DATABASE_URL=postgresql://... $(BIN)/pytest
+test: lint typecheck pytest-sqlite
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy $(TYPED)
+
+# The SQLite pass must not pick up a server URL exported in the caller's environment.
+pytest-sqlite: setup
+	env -u GATEWAY_TEST_DATABASE_URL $(BIN)/pytest
