@@ -59,11 +59,11 @@ class Api:
         user = response.json()["user"]
         return Account(username=user["username"], email=user["email"], token=user["token"])
 
-    def create_article(self, author: Account, **fields: Any) -> dict[str, Any]:
+    def create_article(self, by: Account, /, **fields: Any) -> dict[str, Any]:
         n = next(_counter)
         article = {"title": f"Title {n}", "description": f"About {n}", "body": f"Body {n}"}
         article.update(fields)
-        response = self.post("/articles", user=author, json={"article": article})
+        response = self.post("/articles", user=by, json={"article": article})
         assert response.status_code == 201, response.text
         result: dict[str, Any] = response.json()["article"]
         return result

@@ -34,34 +34,36 @@ def test_flask_run_serves_the_api_alone(settings: Settings, tmp_path: Path) -> N
     subprocess.run(
         [sys.executable, "-m", "gateway.cli", "db", "upgrade"], env=env, check=True, timeout=60
     )
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "legacy_flask", "run", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                tags = httpx.get(f"{base}/api/tags")
-                break
-            except httpx.ConnectError:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                assert time.monotonic() < deadline, "flask run did not start"
-                time.sleep(0.1)
-        register = httpx.post(
-            f"{base}/api/users",
-            json={"user": {"username": "solo", "email": "solo@example.com", "password": "x" * 10}},
-        )
+    ) as proc:
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    tags = httpx.get(f"{base}/api/tags")
+                    break
+                except httpx.ConnectError:
+                    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                    assert time.monotonic() < deadline, "flask run did not start"
+                    time.sleep(0.1)
+            register = httpx.post(
+                f"{base}/api/users",
+                json={
+                    "user": {"username": "solo", "email": "solo@example.com", "password": "x" * 10}
+                },
+            )
 
-        assert tags.status_code == 200
-        assert tags.json() == {"tags": []}
-        assert register.status_code == 201
-        token = register.json()["user"]["token"]
-        me = httpx.get(f"{base}/api/user", headers={"Authorization": f"Token {token}"})
-        assert me.json()["user"]["username"] == "solo"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+            assert tags.status_code == 200
+            assert tags.json() == {"tags": []}
+            assert register.status_code == 201
+            token = register.json()["user"]["token"]
+            me = httpx.get(f"{base}/api/user", headers={"Authorization": f"Token {token}"})
+            assert me.json()["user"]["username"] == "solo"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
