@@ -1,0 +1,61 @@
+"""The gateway application: one ASGI app serving the legacy Flask app under ``/legacy``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+import legacy_flask
+from gateway import health
+from gateway.legacy_mount import LegacyMount
+from shared.db import Database
+from shared.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication as WSGIApp
+
+LEGACY_PREFIX = "/legacy"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    legacy_app: WSGIApp | None = None,
+) -> FastAPI:
+    """Build the gateway.
+
+    Without ``database`` the app creates one and disposes of its engines on shutdown; a
+    database passed in belongs to the caller. Without ``legacy_app`` the legacy Flask app is
+    built on the same database, so both sides share one pair of engines.
+    """
+    settings = settings or get_settings()
+    owns_database = database is None
+    db = database if database is not None else Database(settings.database)
+    if legacy_app is None:
+        legacy_app = legacy_flask.create_app(settings, database=db)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owns_database:
+                await db.dispose_async()
+
+    app = FastAPI(title="Conduit migration gateway", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.database = db
+    app.include_router(health.router)
+    app.mount(
+        LEGACY_PREFIX,
+        LegacyMount(
+            legacy_app,
+            workers=settings.legacy.threads,
+            max_body_bytes=settings.legacy.max_body_bytes,
+        ),
+    )
+    return app
