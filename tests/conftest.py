@@ -7,6 +7,7 @@ Tables are created once per session and emptied after each test.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 
@@ -40,7 +41,7 @@ def database(settings: Settings) -> Iterator[Database]:
     Base.metadata.drop_all(db.engine)
     Base.metadata.create_all(db.engine)
     yield db
-    db.dispose()
+    asyncio.run(db.dispose_async())
 
 
 @pytest.fixture(autouse=True)
@@ -81,4 +82,3 @@ def client(server_url: str, database: Database) -> Iterator[httpx.Client]:
 def pytest_report_header() -> str:
     url = os.environ.get("GATEWAY_TEST_DATABASE_URL")
     return f"database: {url.rsplit('@', 1)[-1] if url else 'SQLite file (default)'}"
-
