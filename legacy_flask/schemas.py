@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import (
@@ -10,7 +11,6 @@ from marshmallow import (
     ValidationError,
     fields,
     post_load,
-    validate,
     validates_schema,
 )
 
@@ -34,46 +34,28 @@ class Text(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
-def _text(*, required: bool = False, max_length: int | None = None) -> Text:
-    checks: list[Any] = [validate.Length(min=1, error=rules.BLANK)]
-    if max_length is not None:
-        checks.append(validate.Length(max=max_length, error=rules.too_long(max_length)))
-    return Text(required=required, validate=checks)
+def _check(problem: Callable[[str], str | None]) -> Callable[[str], None]:
+    """A marshmallow validator from one of ``shared.rules``' problem functions."""
+
+    def validator(value: str) -> None:
+        if (message := problem(value)) is not None:
+            raise ValidationError(message)
+
+    return validator
 
 
-def _check_username(value: str) -> None:
-    problem = rules.username_problem(value)
-    if problem is not None:
-        raise ValidationError(problem)
+def _text(problem: Callable[[str], str | None], *, required: bool = False) -> Text:
+    return Text(required=required, validate=_check(problem))
 
 
-def _username(*, required: bool) -> Text:
-    return Text(required=required, validate=_check_username)
+def _nullable(problem: Callable[[str], str | None]) -> Text:
+    # Empty strings mean "clear it": the schema's post_load turns them into None.
+    return Text(allow_none=True, validate=_check(problem))
 
 
-def _email(*, required: bool) -> fields.Email:
-    return fields.Email(
-        required=required,
-        validate=validate.Length(max=rules.EMAIL_MAX, error=rules.too_long(rules.EMAIL_MAX)),
-        error_messages={**_MESSAGES, "invalid": rules.INVALID_EMAIL},
-    )
-
-
-def _password(*, required: bool) -> fields.String:
-    return fields.String(
-        required=required,
-        error_messages=_MESSAGES,
-        validate=validate.Length(
-            min=rules.PASSWORD_MIN, max=rules.PASSWORD_MAX, error=rules.PASSWORD_MESSAGE
-        ),
-    )
-
-
-def _nullable(max_length: int) -> Text:
-    return Text(
-        allow_none=True,
-        validate=validate.Length(max=max_length, error=rules.too_long(max_length)),
-    )
+def _password(problem: Callable[[str], str | None], *, required: bool) -> fields.String:
+    # Never trimmed: spaces are part of a password.
+    return fields.String(required=required, error_messages=_MESSAGES, validate=_check(problem))
 
 
 class _Input(Schema):
@@ -96,10 +78,8 @@ def _lower_email(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class LoginSchema(_Input):
-    email = _text(required=True)
-    password = fields.String(
-        required=True, error_messages=_MESSAGES, validate=validate.Length(min=1, error=rules.BLANK)
-    )
+    email = _text(rules.text_problem, required=True)
+    password = _password(rules.login_password_problem, required=True)
 
     @post_load
     def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -107,9 +87,9 @@ class LoginSchema(_Input):
 
 
 class NewUserSchema(_Input):
-    username = _username(required=True)
-    email = _email(required=True)
-    password = _password(required=True)
+    username = _text(rules.username_problem, required=True)
+    email = _text(rules.email_problem, required=True)
+    password = _password(rules.password_problem, required=True)
 
     @post_load
     def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -117,11 +97,11 @@ class NewUserSchema(_Input):
 
 
 class UpdateUserSchema(_Update):
-    username = _username(required=False)
-    email = _email(required=False)
-    password = _password(required=False)
-    bio = _nullable(rules.BIO_MAX)
-    image = _nullable(rules.IMAGE_MAX)
+    username = _text(rules.username_problem)
+    email = _text(rules.email_problem)
+    password = _password(rules.password_problem, required=False)
+    bio = _nullable(rules.bio_problem)
+    image = _nullable(rules.image_problem)
 
     @post_load
     def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -133,28 +113,28 @@ class UpdateUserSchema(_Update):
 
 def _tag_list(*, required: bool = False) -> fields.List[str]:
     return fields.List(
-        Text(validate=validate.Length(max=rules.TAG_MAX, error=rules.too_long(rules.TAG_MAX))),
+        Text(validate=_check(rules.tag_problem)),
         required=required,
-        error_messages={"null": rules.NULL, "invalid": "must be a list of strings"},
+        error_messages={"null": rules.NULL, "invalid": rules.NOT_STRING_LIST},
     )
 
 
 class NewArticleSchema(_Input):
-    title = _text(required=True, max_length=rules.TITLE_MAX)
-    description = _text(required=True)
-    body = _text(required=True)
+    title = _text(rules.title_problem, required=True)
+    description = _text(rules.text_problem, required=True)
+    body = _text(rules.text_problem, required=True)
     tagList = _tag_list()
 
 
 class UpdateArticleSchema(_Update):
-    title = _text(max_length=rules.TITLE_MAX)
-    description = _text()
-    body = _text()
+    title = _text(rules.title_problem)
+    description = _text(rules.text_problem)
+    body = _text(rules.text_problem)
     tagList = _tag_list()
 
 
 class NewCommentSchema(_Input):
-    body = _text(required=True)
+    body = _text(rules.text_problem, required=True)
 
 
 class ArticleListArgs(_Input):
@@ -163,12 +143,12 @@ class ArticleListArgs(_Input):
     favorited = fields.String()
     limit = fields.Integer(
         load_default=rules.PAGE_LIMIT_DEFAULT,
-        validate=validate.Range(min=1, max=rules.PAGE_LIMIT_MAX, error=rules.LIMIT_MESSAGE),
+        validate=_check(rules.limit_problem),  # type: ignore[arg-type]
         error_messages={"invalid": rules.NOT_INTEGER},
     )
     offset = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0, error=rules.OFFSET_MESSAGE),
+        validate=_check(rules.offset_problem),  # type: ignore[arg-type]
         error_messages={"invalid": rules.NOT_INTEGER},
     )
 

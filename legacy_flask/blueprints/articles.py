@@ -21,7 +21,7 @@ from legacy_flask.schemas import (
 )
 from shared.content import base_slug, fresh_slug, normalise_tags
 from shared.errors import Forbidden, NotFound
-from shared.models import Article, ArticleTag, Favorite, Tag
+from shared.models import Article, Favorite, Tag
 from shared.queries import (
     ArticleView,
     article_by_slug,
@@ -33,6 +33,7 @@ from shared.queries import (
     tags_named,
     to_article_view,
 )
+from shared.tagging import relink_tags
 from shared.timefmt import utcnow
 
 bp = Blueprint("articles", __name__, url_prefix="/api/articles")
@@ -96,15 +97,7 @@ def _tags(session: Session, names: list[str]) -> dict[str, Tag]:
 
 def _set_tags(session: Session, article: Article, raw: list[str]) -> None:
     names = normalise_tags(raw)
-    tags = _tags(session, names)
-    # Reuse existing links so replacing a list never inserts a duplicate primary key.
-    existing = {link.tag_id: link for link in article.tag_links} if article.id else {}
-    links = []
-    for position, name in enumerate(names):
-        link = existing.get(tags[name].id) or ArticleTag(tag=tags[name])
-        link.position = position
-        links.append(link)
-    article.tag_links = links
+    relink_tags(article, names, _tags(session, names))
 
 
 def _list_args() -> dict[str, Any]:
