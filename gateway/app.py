@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 import legacy_flask
+import v2
 from gateway import health
 from gateway.legacy_mount import LegacyMount
 from shared.db import Database
 from shared.settings import Settings, get_settings
+from shared.tokens import TokenCore
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication as WSGIApp
@@ -49,7 +51,9 @@ def create_app(
     app = FastAPI(title="Conduit migration gateway", lifespan=lifespan)
     app.state.settings = settings
     app.state.database = db
+    app.state.tokens = TokenCore(settings.jwt)
     app.include_router(health.router)
+    v2.install(app)
     app.mount(
         LEGACY_PREFIX,
         LegacyMount(

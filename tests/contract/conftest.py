@@ -7,7 +7,7 @@ import pytest
 
 from tests.conduit import Account, Api
 
-SIDES = ["/legacy"]
+SIDES = ["/legacy", "/v2"]
 
 
 @pytest.fixture(params=SIDES)

@@ -79,6 +79,23 @@ def test_a_malformed_body_is_a_422(api: Api, content: bytes, field: str) -> None
     assert_error(response, 422, field)
 
 
+def test_a_body_without_content_type_is_read_as_json(api: Api) -> None:
+    body = b'{"user": {"username": "eve", "email": "eve@example.com", "password": "long-enough"}}'
+
+    response = api.post("/users", content=body)
+
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_json_is_a_422(api: Api, content_type: str) -> None:
+    body = b'{"user": {"username": "eve", "email": "eve@example.com", "password": "long-enough"}}'
+
+    response = api.post("/users", content=body, headers={"Content-Type": content_type})
+
+    assert assert_error(response, 422, "body") == ["must be a JSON object"]
+
+
 def test_unknown_and_server_owned_fields_are_ignored(api: Api) -> None:
     response = api.post(
         "/users",

@@ -1,0 +1,83 @@
+"""FastAPI's adapter over the shared core: the session and the token check as dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import Database
+from shared.errors import Unauthorized
+from shared.models import User
+from shared.tokens import TokenCore, token_from_header
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Documents the scheme in OpenAPI; the header itself is parsed by the shared core.
+token_header = APIKeyHeader(
+    name="Authorization",
+    scheme_name="Token",
+    description="`Token <jwt>` (as legacy clients send it) or `Bearer <jwt>`",
+    auto_error=False,
+)
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def get_tokens(request: Request) -> TokenCore:
+    tokens: TokenCore = request.app.state.tokens
+    return tokens
+
+
+async def get_session(
+    request: Request, database: Annotated[Database, Depends(get_database)]
+) -> AsyncIterator[AsyncSession]:
+    # Safe methods read; the others take SQLite's write lock up front (see shared.db).
+    async with database.async_session(write=request.method not in SAFE_METHODS) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+TokensDep = Annotated[TokenCore, Depends(get_tokens)]
+
+
+async def get_optional_user(
+    request: Request,
+    session: SessionDep,
+    tokens: TokensDep,
+    authorization: Annotated[str | None, Security(token_header)],
+) -> User | None:
+    token = token_from_header(authorization)
+    if token is None:
+        return None
+    claims = tokens.verify(token)
+    user = await session.get(User, claims.user_id)
+    if user is None:
+        raise Unauthorized("belongs to no user")
+    request.state.token = token
+    return user
+
+
+async def get_current_user(user: Annotated[User | None, Depends(get_optional_user)]) -> User:
+    if user is None:
+        raise Unauthorized("is missing")
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def presented_token(request: Request, _user: CurrentUser) -> str:
+    # Depending on CurrentUser makes sure the token was checked before it is echoed.
+    token: str = request.state.token
+    return token
+
+
+TokenDep = Annotated[str, Depends(presented_token)]

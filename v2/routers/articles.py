@@ -1,0 +1,220 @@
+"""Articles: listing, feed, CRUD and favourites."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Response
+from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import rules
+from shared.content import base_slug, fresh_slug, normalise_tags
+from shared.errors import Forbidden, NotFound
+from shared.models import Article, Favorite, Tag, User
+from shared.queries import (
+    ArticleView,
+    article_by_slug,
+    article_count,
+    article_filters,
+    article_page,
+    article_slug_taken,
+    feed_filters,
+    tags_named,
+    to_article_view,
+)
+from shared.tagging import relink_tags
+from shared.timefmt import utcnow
+from v2.deps import CurrentUser, OptionalUser, SessionDep
+from v2.schemas import (
+    ArticleEnvelope,
+    ArticleListItem,
+    ArticleOut,
+    ArticlesEnvelope,
+    Limit,
+    NewArticle,
+    Offset,
+    UpdateArticle,
+)
+
+router = APIRouter(prefix="/articles", tags=["articles"])
+
+LimitQuery = Annotated[Limit, Query(description="Page size")]
+OffsetQuery = Annotated[Offset, Query(description="Articles to skip")]
+
+
+def _viewer_id(user: User | None) -> int | None:
+    return user.id if user is not None else None
+
+
+async def _view(session: AsyncSession, slug: str, viewer: User | None) -> ArticleView:
+    row = (await session.execute(article_by_slug(viewer_id=_viewer_id(viewer), slug=slug))).first()
+    if row is None:
+        raise NotFound("article")
+    return to_article_view(row)
+
+
+async def _one(session: AsyncSession, slug: str, viewer: User | None) -> ArticleEnvelope:
+    return ArticleEnvelope(article=ArticleOut.of(await _view(session, slug, viewer)))
+
+
+async def _page(
+    session: AsyncSession,
+    filters: Sequence[ColumnElement[bool]],
+    *,
+    viewer: User | None,
+    limit: int,
+    offset: int,
+) -> ArticlesEnvelope:
+    stmt = article_page(viewer_id=_viewer_id(viewer), filters=filters, limit=limit, offset=offset)
+    rows = (await session.execute(stmt)).all()
+    count = await session.scalar(article_count(filters))
+    return ArticlesEnvelope(
+        articles=[ArticleListItem.of(to_article_view(row)) for row in rows],
+        articles_count=count or 0,
+    )
+
+
+async def _own_article(session: AsyncSession, slug: str, me: User) -> Article:
+    article: Article | None = (
+        await session.scalars(article_by_slug(viewer_id=None, slug=slug))
+    ).first()
+    if article is None:
+        raise NotFound("article")
+    if article.author_id != me.id:
+        raise Forbidden("article")
+    return article
+
+
+async def _article_id(session: AsyncSession, slug: str) -> int:
+    article_id = await session.scalar(select(Article.id).where(Article.slug == slug))
+    if article_id is None:
+        raise NotFound("article")
+    return article_id
+
+
+async def _free_slug(session: AsyncSession, title: str, *, except_id: int | None = None) -> str:
+    slug = base_slug(title)
+    if await session.scalar(article_slug_taken(slug, except_id=except_id)) is None:
+        return slug
+    return fresh_slug(title)
+
+
+async def _tags(session: AsyncSession, names: list[str]) -> dict[str, Tag]:
+    """The Tag rows for ``names``, creating the missing ones (race-safe on PostgreSQL)."""
+    found = {tag.name: tag for tag in await session.scalars(tags_named(names))}
+    for name in names:
+        if name in found:
+            continue
+        try:
+            async with session.begin_nested():
+                tag = Tag(name=name)
+                session.add(tag)
+        except IntegrityError:  # another writer created it first
+            tag = (await session.scalars(tags_named([name]))).one()
+        found[name] = tag
+    return found
+
+
+async def _set_tags(session: AsyncSession, article: Article, raw: list[str]) -> None:
+    names = normalise_tags(raw)
+    relink_tags(article, names, await _tags(session, names))
+
+
+@router.get("", response_model=ArticlesEnvelope)
+async def list_articles(
+    session: SessionDep,
+    viewer: OptionalUser,
+    tag: str | None = None,
+    author: str | None = None,
+    favorited: str | None = None,
+    limit: LimitQuery = rules.PAGE_LIMIT_DEFAULT,
+    offset: OffsetQuery = 0,
+) -> ArticlesEnvelope:
+    filters = article_filters(tag=tag, author=author, favorited=favorited)
+    return await _page(session, filters, viewer=viewer, limit=limit, offset=offset)
+
+
+@router.get("/feed", response_model=ArticlesEnvelope)
+async def feed(
+    session: SessionDep,
+    me: CurrentUser,
+    limit: LimitQuery = rules.PAGE_LIMIT_DEFAULT,
+    offset: OffsetQuery = 0,
+) -> ArticlesEnvelope:
+    return await _page(session, feed_filters(me.id), viewer=me, limit=limit, offset=offset)
+
+
+@router.post("", status_code=201, response_model=ArticleEnvelope)
+async def create_article(
+    article: Annotated[NewArticle, Body(embed=True)], session: SessionDep, me: CurrentUser
+) -> ArticleEnvelope:
+    now = utcnow()
+    row = Article(
+        slug=await _free_slug(session, article.title),
+        title=article.title,
+        description=article.description,
+        body=article.body,
+        author_id=me.id,
+        created_at=now,
+        updated_at=now,
+    )
+    await _set_tags(session, row, article.tag_list)
+    session.add(row)
+    await session.commit()
+    return await _one(session, row.slug, me)
+
+
+@router.get("/{slug}", response_model=ArticleEnvelope)
+async def get_article(slug: str, session: SessionDep, viewer: OptionalUser) -> ArticleEnvelope:
+    return await _one(session, slug, viewer)
+
+
+@router.put("/{slug}", response_model=ArticleEnvelope)
+async def update_article(
+    slug: str,
+    article: Annotated[UpdateArticle, Body(embed=True)],
+    session: SessionDep,
+    me: CurrentUser,
+) -> ArticleEnvelope:
+    row = await _own_article(session, slug, me)
+    if article.title is not None and article.title != row.title:
+        row.slug = await _free_slug(session, article.title, except_id=row.id)
+    for name in ("title", "description", "body"):
+        if (value := getattr(article, name)) is not None:
+            setattr(row, name, value)
+    if article.tag_list is not None:  # absent keeps the tags, [] removes them
+        await _set_tags(session, row, article.tag_list)
+    row.updated_at = utcnow()
+    await session.commit()
+    return await _one(session, row.slug, me)
+
+
+@router.delete("/{slug}", status_code=204, response_class=Response)
+async def delete_article(slug: str, session: SessionDep, me: CurrentUser) -> Response:
+    row = await _own_article(session, slug, me)
+    # Comments, favourites and tag links go with it (ON DELETE CASCADE).
+    await session.execute(delete(Article).where(Article.id == row.id))
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/{slug}/favorite", response_model=ArticleEnvelope)
+async def favorite(slug: str, session: SessionDep, me: CurrentUser) -> ArticleEnvelope:
+    article_id = await _article_id(session, slug)
+    if await session.get(Favorite, (me.id, article_id)) is None:
+        session.add(Favorite(user_id=me.id, article_id=article_id))
+        await session.commit()
+    return await _one(session, slug, me)
+
+
+@router.delete("/{slug}/favorite", response_model=ArticleEnvelope)
+async def unfavorite(slug: str, session: SessionDep, me: CurrentUser) -> ArticleEnvelope:
+    article_id = await _article_id(session, slug)
+    await session.execute(
+        delete(Favorite).where(Favorite.user_id == me.id, Favorite.article_id == article_id)
+    )
+    await session.commit()
+    return await _one(session, slug, me)
