@@ -30,7 +30,10 @@ class WerkzeugHasher:
         raise NotImplementedError("Werkzeug hashes are only verified, never produced")
 
     def verify(self, password: str | bytes, hash: str | bytes) -> bool:
-        return check_password_hash(ensure_str(hash), ensure_str(password))
+        try:
+            return check_password_hash(ensure_str(hash), ensure_str(password))
+        except ValueError:  # a corrupt hash (bad parameters, unknown digest) matches nothing
+            return False
 
     def check_needs_rehash(self, hash: str | bytes) -> bool:
         return True
