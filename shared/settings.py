@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -98,12 +100,17 @@ def _local_dev_secret(var_dir: Path) -> str:
     except FileNotFoundError:
         var_dir.mkdir(parents=True, exist_ok=True)
         value = secrets.token_urlsafe(48)
+        # Write a private (0600) temp file, then link it into place: the secret appears whole
+        # or not at all, so a worker starting alongside never reads a half-written file.
+        fd, tmp = tempfile.mkstemp(dir=var_dir, prefix=".dev-jwt-secret.")
         try:
-            with path.open("x") as fh:  # another worker may win the race; then read its value
+            with os.fdopen(fd, "w") as fh:
                 fh.write(value)
-            path.chmod(0o600)
-        except FileExistsError:
+            os.link(tmp, path)
+        except FileExistsError:  # another worker won the race; use its value
             return path.read_text().strip()
+        finally:
+            os.unlink(tmp)
         return value
 
 
