@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from v2.errors import install_error_handlers
 from v2.responses import ConduitJSONResponse
 from v2.routers import articles, comments, profiles, tags, users
+from v2.schemas import error_responses
 
 PREFIX = "/v2/api"
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"v2_{route.name}"
 
 
 def build_router() -> APIRouter:
     router = APIRouter(
         prefix=PREFIX,
         default_response_class=ConduitJSONResponse,
+        # Documents the real 422 body; it also stops FastAPI advertising its own {"detail"}.
+        responses=error_responses(422),
+        generate_unique_id_function=_operation_id,
         # Legacy clients may send JSON with no Content-Type; the legacy app reads it, so must v2.
         strict_content_type=False,
     )

@@ -248,3 +248,21 @@ class CommentsEnvelope(_Output):
 
 class TagsEnvelope(_Output):
     tags: list[str]
+
+
+class ErrorBody(BaseModel):
+    """Conduit's error shape: each field with what is wrong with it."""
+
+    errors: dict[str, list[str]] = Field(examples=[{"title": ["can't be blank"]}])
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer, in Conduit's shape."""
+    meaning = {
+        401: "Missing or invalid token",
+        403: "Not the author",
+        404: "Not found",
+        409: "Already taken",
+        422: "Invalid input",
+    }
+    return {status: {"model": ErrorBody, "description": meaning[status]} for status in statuses}

@@ -37,9 +37,10 @@ from v2.schemas import (
     NewArticle,
     Offset,
     UpdateArticle,
+    error_responses,
 )
 
-router = APIRouter(prefix="/articles", tags=["articles"])
+router = APIRouter(prefix="/articles", tags=["articles"], responses=error_responses(401, 403, 404))
 
 LimitQuery = Annotated[Limit, Query(description="Page size")]
 OffsetQuery = Annotated[Offset, Query(description="Articles to skip")]

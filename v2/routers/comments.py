@@ -13,9 +13,11 @@ from shared.models import Article, Comment
 from shared.queries import CommentView, comments_for_article
 from shared.timefmt import utcnow
 from v2.deps import CurrentUser, OptionalUser, SessionDep
-from v2.schemas import CommentEnvelope, CommentOut, CommentsEnvelope, NewComment
+from v2.schemas import CommentEnvelope, CommentOut, CommentsEnvelope, NewComment, error_responses
 
-router = APIRouter(prefix="/articles/{slug}/comments", tags=["comments"])
+router = APIRouter(
+    prefix="/articles/{slug}/comments", tags=["comments"], responses=error_responses(401, 403, 404)
+)
 
 
 async def _article_id(session: AsyncSession, slug: str) -> int:

@@ -10,9 +10,9 @@ from shared.errors import NotFound, ValidationFailed
 from shared.models import Follow, User
 from shared.queries import profile_by_username
 from v2.deps import CurrentUser, OptionalUser, SessionDep
-from v2.schemas import Profile, ProfileEnvelope
+from v2.schemas import Profile, ProfileEnvelope, error_responses
 
-router = APIRouter(prefix="/profiles", tags=["profiles"])
+router = APIRouter(prefix="/profiles", tags=["profiles"], responses=error_responses(401, 404))
 
 
 async def _profile(session: AsyncSession, username: str, viewer: User | None) -> ProfileEnvelope:

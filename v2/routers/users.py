@@ -15,9 +15,9 @@ from shared.models import User
 from shared.passwords import hash_password, verify_password
 from shared.queries import taken_fields, users_taking
 from v2.deps import CurrentUser, SessionDep, TokenDep, TokensDep
-from v2.schemas import LoginUser, NewUser, UpdateUser, UserEnvelope, UserOut
+from v2.schemas import LoginUser, NewUser, UpdateUser, UserEnvelope, UserOut, error_responses
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], responses=error_responses(401, 409))
 
 
 async def _refuse_taken(
