@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from gateway.deps import DatabaseDep
+from v2.deps import DatabaseDep
 
 router = APIRouter(tags=["health"])
 

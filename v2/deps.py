@@ -43,6 +43,7 @@ async def get_session(
         yield session
 
 
+DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TokensDep = Annotated[TokenCore, Depends(get_tokens)]
 

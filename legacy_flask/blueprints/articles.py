@@ -181,7 +181,7 @@ def delete_article(slug: str) -> tuple[str, int]:
 @login_required
 def favorite(slug: str) -> dict[str, Any]:
     session = get_session()
-    article_id = _article_id(session, slug)
+    article_id = article_id_or_404(session, slug)
     user_id = current_user().id
     if session.get(Favorite, (user_id, article_id)) is None:
         session.add(Favorite(user_id=user_id, article_id=article_id))
@@ -193,7 +193,7 @@ def favorite(slug: str) -> dict[str, Any]:
 @login_required
 def unfavorite(slug: str) -> dict[str, Any]:
     session = get_session()
-    article_id = _article_id(session, slug)
+    article_id = article_id_or_404(session, slug)
     session.execute(
         delete(Favorite).where(
             Favorite.user_id == current_user().id, Favorite.article_id == article_id
@@ -203,7 +203,7 @@ def unfavorite(slug: str) -> dict[str, Any]:
     return _one(session, slug)
 
 
-def _article_id(session: Session, slug: str) -> int:
+def article_id_or_404(session: Session, slug: str) -> int:
     article_id = session.scalar(select(Article.id).where(Article.slug == slug))
     if article_id is None:
         raise NotFound("article")

@@ -6,32 +6,25 @@ from typing import Any
 
 from flask import Blueprint
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from legacy_flask.auth import current_user, login_optional, login_required, viewer_id
+from legacy_flask.blueprints.articles import article_id_or_404
 from legacy_flask.db import get_session
 from legacy_flask.payload import load_envelope
 from legacy_flask.schemas import NewCommentSchema, comment_schema, comments_schema
 from shared.errors import Forbidden, NotFound
-from shared.models import Article, Comment
+from shared.models import Comment
 from shared.queries import CommentView, comments_for_article
 from shared.timefmt import utcnow
 
 bp = Blueprint("comments", __name__, url_prefix="/api/articles/<slug>/comments")
 
 
-def _article_id(session: Session, slug: str) -> int:
-    article_id = session.scalar(select(Article.id).where(Article.slug == slug))
-    if article_id is None:
-        raise NotFound("article")
-    return article_id
-
-
 @bp.get("")
 @login_optional
 def list_comments(slug: str) -> dict[str, Any]:
     session = get_session()
-    stmt = comments_for_article(viewer_id=viewer_id(), article_id=_article_id(session, slug))
+    stmt = comments_for_article(viewer_id=viewer_id(), article_id=article_id_or_404(session, slug))
     views = [CommentView(comment=row[0], following=row.following) for row in session.execute(stmt)]
     return {"comments": comments_schema.dump(views)}
 
@@ -44,7 +37,7 @@ def add_comment(slug: str) -> tuple[dict[str, Any], int]:
     me = current_user()
     now = utcnow()
     comment = Comment(
-        article_id=_article_id(session, slug),
+        article_id=article_id_or_404(session, slug),
         author=me,
         body=data["body"],
         created_at=now,
@@ -62,7 +55,7 @@ def delete_comment(slug: str, comment_id: int) -> tuple[str, int]:
     session = get_session()
     comment = session.scalar(
         select(Comment).where(
-            Comment.id == comment_id, Comment.article_id == _article_id(session, slug)
+            Comment.id == comment_id, Comment.article_id == article_id_or_404(session, slug)
         )
     )
     if comment is None:

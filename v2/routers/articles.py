@@ -89,7 +89,7 @@ async def _own_article(session: AsyncSession, slug: str, me: User) -> Article:
     return article
 
 
-async def _article_id(session: AsyncSession, slug: str) -> int:
+async def article_id_or_404(session: AsyncSession, slug: str) -> int:
     article_id = await session.scalar(select(Article.id).where(Article.slug == slug))
     if article_id is None:
         raise NotFound("article")
@@ -204,7 +204,7 @@ async def delete_article(slug: str, session: SessionDep, me: CurrentUser) -> Res
 
 @router.post("/{slug}/favorite", response_model=ArticleEnvelope)
 async def favorite(slug: str, session: SessionDep, me: CurrentUser) -> ArticleEnvelope:
-    article_id = await _article_id(session, slug)
+    article_id = await article_id_or_404(session, slug)
     if await session.get(Favorite, (me.id, article_id)) is None:
         session.add(Favorite(user_id=me.id, article_id=article_id))
         await session.commit()
@@ -213,7 +213,7 @@ async def favorite(slug: str, session: SessionDep, me: CurrentUser) -> ArticleEn
 
 @router.delete("/{slug}/favorite", response_model=ArticleEnvelope)
 async def unfavorite(slug: str, session: SessionDep, me: CurrentUser) -> ArticleEnvelope:
-    article_id = await _article_id(session, slug)
+    article_id = await article_id_or_404(session, slug)
     await session.execute(
         delete(Favorite).where(Favorite.user_id == me.id, Favorite.article_id == article_id)
     )

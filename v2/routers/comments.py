@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import Forbidden, NotFound
-from shared.models import Article, Comment
+from shared.models import Comment
 from shared.queries import CommentView, comments_for_article
 from shared.timefmt import utcnow
 from v2.deps import CurrentUser, OptionalUser, SessionDep
+from v2.routers.articles import article_id_or_404
 from v2.schemas import CommentEnvelope, CommentOut, CommentsEnvelope, NewComment, error_responses
 
 router = APIRouter(
@@ -20,17 +20,10 @@ router = APIRouter(
 )
 
 
-async def _article_id(session: AsyncSession, slug: str) -> int:
-    article_id = await session.scalar(select(Article.id).where(Article.slug == slug))
-    if article_id is None:
-        raise NotFound("article")
-    return article_id
-
-
 @router.get("", response_model=CommentsEnvelope)
 async def list_comments(slug: str, session: SessionDep, viewer: OptionalUser) -> CommentsEnvelope:
     stmt = comments_for_article(
-        viewer_id=viewer.id if viewer else None, article_id=await _article_id(session, slug)
+        viewer_id=viewer.id if viewer else None, article_id=await article_id_or_404(session, slug)
     )
     rows = (await session.execute(stmt)).all()
     return CommentsEnvelope(
@@ -47,7 +40,7 @@ async def add_comment(
 ) -> CommentEnvelope:
     now = utcnow()
     row = Comment(
-        article_id=await _article_id(session, slug),
+        article_id=await article_id_or_404(session, slug),
         author=me,
         body=comment.body,
         created_at=now,
@@ -63,7 +56,7 @@ async def add_comment(
 async def delete_comment(
     slug: str, comment_id: int, session: SessionDep, me: CurrentUser
 ) -> Response:
-    article_id = await _article_id(session, slug)
+    article_id = await article_id_or_404(session, slug)
     row = await session.scalar(
         select(Comment).where(Comment.id == comment_id, Comment.article_id == article_id)
     )
