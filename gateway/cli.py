@@ -5,10 +5,13 @@ Settings come from the ``GATEWAY_*`` environment, as for the app itself.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import uvicorn
 from pydantic import ValidationError
 
+from gateway.manifest import ManifestError, load_manifest
 from shared import demo as demo_data
 from shared import migrate
 from shared.db import Database, sync_url
@@ -97,6 +100,26 @@ def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
         _seed(settings)
     # uvicorn's "auto" loop and http pick uvloop and httptools when they are installed.
     uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers)
+
+
+@main.group()
+def manifest() -> None:
+    """The migration manifest (migration.toml, or GATEWAY_MANIFEST)."""
+
+
+@manifest.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def manifest_check(path: Path | None) -> None:
+    """Validate a manifest; exit non-zero with every problem and its line."""
+    path = path or _settings().manifest
+    try:
+        loaded = load_manifest(path)
+    except ManifestError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise SystemExit(1) from exc
+    states = ", ".join(f"{m.name}={m.state}" for m in loaded.modules)
+    click.echo(f"{path}: {len(loaded.modules)} modules ok ({states})")
 
 
 if __name__ == "__main__":  # python -m gateway.cli

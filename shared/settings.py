@@ -59,6 +59,8 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.development
     var_dir: Path = Path("var")
+    # The migration manifest (GATEWAY_MANIFEST): which code serves each legacy module.
+    manifest: Path = Path("migration.toml")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     jwt: JWTSettings = Field(default_factory=JWTSettings)
     legacy: LegacySettings = Field(default_factory=LegacySettings)
