@@ -12,11 +12,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TYPED := shared gateway v2 legacy_flask migrations
 
-.PHONY: help setup run test lint typecheck pytest-sqlite
+.PHONY: help setup run test lint typecheck pytest-sqlite pytest-postgres
 
 help:
 	@echo "make run   - serve the gateway with demo data on http://$(HOST):$(PORT)"
-	@echo "make test  - ruff, mypy and pytest"
+	@echo "make test  - ruff, mypy and pytest on SQLite and on PostgreSQL"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "python3.11 (or python3 >= 3.11) not found" >&2; exit 1; }
@@ -34,10 +34,8 @@ run: setup
 	$(BIN)/gateway serve --demo --host $(HOST) --port $(PORT)
 
 # Each pytest pass is its own target, added to `test`; pytest exits non-zero (5) when it
-# collects nothing, so an empty pass fails too. A PostgreSQL pass looks like:
-#   pytest-postgres: setup
-#   	GATEWAY_TEST_DATABASE_URL=postgresql://... $(BIN)/pytest
-test: lint typecheck pytest-sqlite
+# collects nothing, so an empty pass fails too.
+test: lint typecheck pytest-sqlite pytest-postgres
 
 lint: setup
 	$(BIN)/ruff check .
@@ -49,3 +47,8 @@ typecheck: setup
 # The SQLite pass must not pick up a server URL exported in the caller's environment.
 pytest-sqlite: setup
 	env -u GATEWAY_TEST_DATABASE_URL $(BIN)/pytest
+
+# The same suite on a throw-away PostgreSQL 15 server (PG_BIN overrides where its binaries
+# are); tests/postgres.py starts it, sets GATEWAY_TEST_DATABASE_URL and removes it afterwards.
+pytest-postgres: setup
+	$(BIN)/python -m tests.postgres $(BIN)/pytest
