@@ -12,6 +12,8 @@ import legacy_flask
 import v2
 from gateway import health
 from gateway.legacy_mount import LegacyMount
+from gateway.manifest import DEFAULT_MANIFEST, Manifest, load_manifest
+from gateway.routing import MigrationRouter
 from shared.db import Database
 from shared.settings import Settings, get_settings
 from shared.tokens import TokenCore
@@ -27,14 +29,17 @@ def create_app(
     *,
     database: Database | None = None,
     legacy_app: WSGIApp | None = None,
+    manifest: Manifest | None = None,
 ) -> FastAPI:
     """Build the gateway.
 
     Without ``database`` the app creates one and disposes of its engines on shutdown; a
     database passed in belongs to the caller. Without ``legacy_app`` the legacy Flask app is
-    built on the same database, so both sides share one pair of engines.
+    built on the same database, so both sides share one pair of engines. Without
+    ``manifest`` the one the settings name is loaded; a bad one stops start-up here.
     """
     settings = settings or get_settings()
+    manifest = manifest or load_manifest(settings.manifest or DEFAULT_MANIFEST)
     owns_database = database is None
     db = database if database is not None else Database(settings.database)
     if legacy_app is None:
@@ -52,6 +57,8 @@ def create_app(
     app.state.settings = settings
     app.state.database = db
     app.state.tokens = TokenCore(settings.jwt)
+    app.state.manifest = manifest
+    app.add_middleware(MigrationRouter, manifest=manifest, tokens=app.state.tokens)
     app.include_router(health.router)
     v2.install(app)
     app.mount(

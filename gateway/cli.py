@@ -11,7 +11,7 @@ import click
 import uvicorn
 from pydantic import ValidationError
 
-from gateway.manifest import ManifestError, load_manifest
+from gateway.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
 from shared import demo as demo_data
 from shared import migrate
 from shared.db import Database, sync_url
@@ -111,7 +111,7 @@ def manifest() -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 def manifest_check(path: Path | None) -> None:
     """Validate a manifest; exit non-zero with every problem and its line."""
-    path = path or _settings().manifest
+    path = path or _settings().manifest or DEFAULT_MANIFEST
     try:
         loaded = load_manifest(path)
     except ManifestError as exc:

@@ -21,6 +21,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+# The manifest that ships with the project: every Conduit module, in state legacy.
+DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "migration.toml"
+
 _SEGMENT = re.compile(r"[A-Za-z0-9._~\-]+|\*|\*\*")
 
 

@@ -59,8 +59,8 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.development
     var_dir: Path = Path("var")
-    # The migration manifest (GATEWAY_MANIFEST): which code serves each legacy module.
-    manifest: Path = Path("migration.toml")
+    # The migration manifest (GATEWAY_MANIFEST); None means the project's migration.toml.
+    manifest: Path | None = None
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     jwt: JWTSettings = Field(default_factory=JWTSettings)
     legacy: LegacySettings = Field(default_factory=LegacySettings)

@@ -1,0 +1,85 @@
+"""Pure ASGI middleware that sends each legacy request to the code the manifest names.
+
+For a path under ``/legacy`` it finds the owning module; in state ``v2`` (and for the canary
+share of state ``canary``) the request is answered by the v2 routes with the path the client
+sent left as it was: only the scope handed inward says ``/v2``. Every answer names who served
+it in ``X-Served-By``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.manifest import Manifest, Module, State
+from shared.errors import Unauthorized
+from shared.tokens import TokenCore, token_from_header
+
+LEGACY_PREFIX = "/legacy"
+V2_PREFIX = "/v2"
+SERVED_BY = b"x-served-by"
+
+
+def canary_bucket(module: str, key: str) -> int:
+    """A stable bucket in 0..9999 for ``key`` within ``module``: the same user, the same side."""
+    digest = hashlib.blake2b(f"{module}\0{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % 10_000
+
+
+class MigrationRouter:
+    def __init__(self, app: ASGIApp, *, manifest: Manifest, tokens: TokenCore) -> None:
+        self.app = app
+        self.manifest = manifest
+        self.tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        served_by = "gateway"
+        if path.startswith(V2_PREFIX + "/"):
+            served_by = "v2"
+        elif path == LEGACY_PREFIX or path.startswith(LEGACY_PREFIX + "/"):
+            served_by = "legacy"
+            module = self.manifest.module_for(path.removeprefix(LEGACY_PREFIX))
+            if module is not None and self._to_v2(module, scope):
+                served_by = "v2"
+                scope = _rewritten(scope, path.removeprefix(LEGACY_PREFIX))
+        await self.app(scope, receive, _with_header(send, served_by.encode()))
+
+    def _to_v2(self, module: Module, scope: Scope) -> bool:
+        if module.state is State.v2:
+            return True
+        if module.state is not State.canary:
+            return False
+        return canary_bucket(module.name, self._sticky_key(scope)) < module.canary_percent * 100
+
+    def _sticky_key(self, scope: Scope) -> str:
+        """The token's subject when it has a valid one, else the client's address."""
+        authorization = Headers(scope=scope).get("authorization")
+        try:
+            token = token_from_header(authorization)
+            if token is not None:
+                return f"user:{self.tokens.verify(token).user_id}"
+        except Unauthorized:
+            pass  # a bad token is the answering side's business; bucket by address
+        client = scope.get("client")
+        return f"addr:{client[0]}" if client else "addr:unknown"
+
+
+def _rewritten(scope: Scope, rest: str) -> Scope:
+    path = V2_PREFIX + rest
+    return {**scope, "path": path, "raw_path": path.encode()}
+
+
+def _with_header(send: Send, served_by: bytes) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != SERVED_BY]
+            message = {**message, "headers": [*headers, (SERVED_BY, served_by)]}
+        await send(message)
+
+    return wrapped
