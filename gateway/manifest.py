@@ -50,6 +50,8 @@ class _ModuleSpec(BaseModel):
     state: State = State.legacy
     canary_percent: int = Field(default=0, ge=0, le=100)
     shadow_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    # When the module's v2 successor was announced; legacy answers then say so (RFC 9745).
+    deprecated: date | None = None
     sunset: date | None = None
     ignore: list[str] = Field(default_factory=list)
 
@@ -81,6 +83,7 @@ class Module:
     state: State
     canary_percent: int
     shadow_sample_rate: float
+    deprecated: date | None
     sunset: date | None
     ignore: tuple[str, ...]
     line: int
@@ -194,12 +197,18 @@ def _module(
             f"{source}:{lines.of(index, 'shadow_sample_rate')}: module {spec.name}: state shadow "
             "needs shadow_sample_rate above 0"
         )
+    if spec.sunset is not None and (spec.deprecated is None or spec.sunset <= spec.deprecated):
+        problems.append(
+            f"{source}:{lines.of(index, 'sunset')}: module {spec.name}: a sunset needs an "
+            "earlier deprecated date"
+        )
     return Module(
         name=spec.name,
         paths=tuple(spec.paths),
         state=spec.state,
         canary_percent=spec.canary_percent,
         shadow_sample_rate=spec.shadow_sample_rate,
+        deprecated=spec.deprecated,
         sunset=spec.sunset,
         ignore=tuple(spec.ignore),
         line=line,

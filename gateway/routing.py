@@ -3,12 +3,15 @@
 For a path under ``/legacy`` it finds the owning module; in state ``v2`` (and for the canary
 share of state ``canary``) the request is answered by the v2 routes with the path the client
 sent left as it was: only the scope handed inward says ``/v2``. Every answer names who served
-it in ``X-Served-By``.
+it in ``X-Served-By``; legacy answers of a module whose successor is announced (``deprecated``
+in the manifest) carry ``Deprecation``, ``Link: rel="successor-version"`` and ``Sunset``.
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, date, datetime, time
+from email.utils import format_datetime
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,16 +42,18 @@ class MigrationRouter:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        served_by = "gateway"
+        headers = [(SERVED_BY, b"gateway")]
         if path.startswith(V2_PREFIX + "/"):
-            served_by = "v2"
+            headers = [(SERVED_BY, b"v2")]
         elif path == LEGACY_PREFIX or path.startswith(LEGACY_PREFIX + "/"):
-            served_by = "legacy"
-            module = self.manifest.module_for(path.removeprefix(LEGACY_PREFIX))
+            rest = path.removeprefix(LEGACY_PREFIX)
+            module = self.manifest.module_for(rest)
             if module is not None and self._to_v2(module, scope):
-                served_by = "v2"
-                scope = _rewritten(scope, path.removeprefix(LEGACY_PREFIX))
-        await self.app(scope, receive, _with_header(send, served_by.encode()))
+                headers = [(SERVED_BY, b"v2")]
+                scope = _rewritten(scope, rest)
+            else:
+                headers = [(SERVED_BY, b"legacy"), *deprecation_headers(module, rest)]
+        await self.app(scope, receive, _with_headers(send, headers))
 
     def _to_v2(self, module: Module, scope: Scope) -> bool:
         if module.state is State.v2:
@@ -70,16 +75,36 @@ class MigrationRouter:
         return f"addr:{client[0]}" if client else "addr:unknown"
 
 
+def deprecation_headers(module: Module | None, rest: str) -> list[tuple[bytes, bytes]]:
+    """RFC 9745 ``Deprecation``, RFC 8594 ``Sunset`` and the successor link, once announced."""
+    if module is None or module.deprecated is None:
+        return []
+    headers = [
+        (b"deprecation", f"@{_epoch(module.deprecated)}".encode()),
+        (b"link", f'<{V2_PREFIX}{rest}>; rel="successor-version"'.encode()),
+    ]
+    if module.sunset is not None:
+        moment = datetime.combine(module.sunset, time(), tzinfo=UTC)
+        headers.append((b"sunset", format_datetime(moment, usegmt=True).encode()))
+    return headers
+
+
+def _epoch(day: date) -> int:
+    return int(datetime.combine(day, time(), tzinfo=UTC).timestamp())
+
+
 def _rewritten(scope: Scope, rest: str) -> Scope:
     path = V2_PREFIX + rest
     return {**scope, "path": path, "raw_path": path.encode()}
 
 
-def _with_header(send: Send, served_by: bytes) -> Send:
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    names = {name for name, _ in extra}
+
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != SERVED_BY]
-            message = {**message, "headers": [*headers, (SERVED_BY, served_by)]}
+            kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+            message = {**message, "headers": [*kept, *extra]}
         await send(message)
 
     return wrapped

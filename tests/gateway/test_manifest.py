@@ -21,6 +21,7 @@ state = "canary"
 canary_percent = 25
 sunset = 2027-06-30
 ignore = ["article.updatedAt"]
+deprecated = 2026-11-01
 
 [[module]]
 name = "comments"
@@ -48,7 +49,8 @@ def test_a_valid_manifest_loads_every_field() -> None:
     assert articles.sunset == date(2027, 6, 30)
     assert articles.ignore == ("article.updatedAt",)
     assert (comments.state, comments.shadow_sample_rate) == (State.shadow, 0.5)
-    assert (articles.line, comments.line) == (1, 9)
+    assert (articles.line, comments.line) == (1, 10)
+    assert articles.deprecated == date(2026, 11, 1)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +100,7 @@ def test_an_unknown_state_names_its_line() -> None:
 
     (problem,) = _problems(text)
 
-    assert problem.startswith("m.toml:12: module comments state:")
+    assert problem.startswith("m.toml:13: module comments state:")
     assert "'legacy', 'shadow', 'canary' or 'v2'" in problem
 
 
@@ -107,11 +109,11 @@ def test_an_unknown_state_names_its_line() -> None:
     [
         ("canary_percent = 25", "canary_percent = 120", 5, "less than or equal to 100"),
         ("canary_percent = 25", "canary_percent = 0", 5, "needs canary_percent"),
-        ("shadow_sample_rate = 0.5", "shadow_sample_rate = 1.5", 13, "less than or equal to 1"),
-        ("shadow_sample_rate = 0.5", "shadow_sample_rate = 0", 13, "needs shadow_sample_rate"),
+        ("shadow_sample_rate = 0.5", "shadow_sample_rate = 1.5", 14, "less than or equal to 1"),
+        ("shadow_sample_rate = 0.5", "shadow_sample_rate = 0", 14, "needs shadow_sample_rate"),
         ("sunset = 2027-06-30", 'sunset = "soon"', 6, "date"),
-        ('"/api/articles/*/comments/**"', '"api/comments"', 11, "must start with '/'"),
-        ('"/api/articles/*/comments/**"', '"/api/**/comments"', 11, "may only end"),
+        ('"/api/articles/*/comments/**"', '"api/comments"', 12, "must start with '/'"),
+        ('"/api/articles/*/comments/**"', '"/api/**/comments"', 12, "may only end"),
         ('ignore = ["article.updatedAt"]', 'ignored = ["x"]', 7, "Extra inputs"),
     ],
 )
@@ -131,7 +133,7 @@ def test_overlapping_patterns_are_refused() -> None:
 
     (problem,) = _problems(text)
 
-    assert problem.startswith("m.toml:9: module comments path '/api/articles/*/favorite' overlaps")
+    assert problem.startswith("m.toml:10: module comments path '/api/articles/*/favorite' overlaps")
     assert "'/api/articles/*/*' of module articles (line 1)" in problem
 
 

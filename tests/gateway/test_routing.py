@@ -33,6 +33,14 @@ canary_percent = 30
 name = "articles"
 paths = ["/api/articles", "/api/articles/**"]
 state = "legacy"
+
+[[module]]
+name = "profiles"
+paths = ["/api/profiles/**"]
+state = "shadow"
+shadow_sample_rate = 0.001
+deprecated = 2026-11-01
+sunset = 2027-06-30
 """
 
 
@@ -108,3 +116,20 @@ def test_canary_buckets_spread_evenly(percent: int) -> None:
 
     assert abs(share - percent / 100) < 0.015
     assert canary_bucket("tags", "user:7") == canary_bucket("tags", "user:7")
+
+
+def test_announced_successors_are_named_in_legacy_answers(http: httpx.Client) -> None:
+    response = http.get("/legacy/api/profiles/nobody")
+
+    assert response.status_code == 404
+    assert response.headers["x-served-by"] == "legacy"
+    assert response.headers["deprecation"] == "@1793491200"  # 2026-11-01T00:00:00Z
+    assert response.headers["sunset"] == "Wed, 30 Jun 2027 00:00:00 GMT"
+    assert response.headers["link"] == '</v2/api/profiles/nobody>; rel="successor-version"'
+
+
+def test_without_an_announcement_legacy_answers_carry_no_deprecation(http: httpx.Client) -> None:
+    response = http.get("/legacy/api/articles")
+
+    assert response.status_code == 200
+    assert {"deprecation", "sunset", "link"}.isdisjoint(response.headers)
