@@ -11,9 +11,11 @@ from fastapi import FastAPI
 import legacy_flask
 import v2
 from gateway import health
+from gateway.docs import install_docs
 from gateway.legacy_mount import LegacyMount
 from gateway.manifest import DEFAULT_MANIFEST, Manifest, load_manifest
 from gateway.routing import MigrationRouter
+from gateway.shadow import ShadowRunner
 from shared.db import Database
 from shared.settings import Settings, get_settings
 from shared.tokens import TokenCore
@@ -45,20 +47,28 @@ def create_app(
     if legacy_app is None:
         legacy_app = legacy_flask.create_app(settings, database=db)
 
+    shadow = ShadowRunner(db, settings.shadow)
+
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await shadow.start(app)
         try:
             yield
         finally:
+            await shadow.stop()
             if owns_database:
                 await db.dispose_async()
 
-    app = FastAPI(title="Conduit migration gateway", lifespan=lifespan)
+    app = FastAPI(
+        title="Conduit migration gateway", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    install_docs(app)
     app.state.settings = settings
     app.state.database = db
     app.state.tokens = TokenCore(settings.jwt)
     app.state.manifest = manifest
-    app.add_middleware(MigrationRouter, manifest=manifest, tokens=app.state.tokens)
+    app.state.shadow = shadow
+    app.add_middleware(MigrationRouter, manifest=manifest, tokens=app.state.tokens, shadow=shadow)
     app.include_router(health.router)
     v2.install(app)
     app.mount(

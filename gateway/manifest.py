@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from gateway.parity import rule_problem
+
 # The manifest that ships with the project: every Conduit module, in state legacy.
 DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "migration.toml"
 
@@ -54,6 +56,14 @@ class _ModuleSpec(BaseModel):
     deprecated: date | None = None
     sunset: date | None = None
     ignore: list[str] = Field(default_factory=list)
+
+    @field_validator("ignore")
+    @classmethod
+    def _rules(cls, rules: list[str]) -> list[str]:
+        for rule in rules:
+            if problem := rule_problem(rule):
+                raise ValueError(problem)
+        return rules
 
     @field_validator("paths")
     @classmethod

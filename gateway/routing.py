@@ -10,6 +10,7 @@ in the manifest) carry ``Deprecation``, ``Link: rel="successor-version"`` and ``
 from __future__ import annotations
 
 import hashlib
+import random
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
 
@@ -17,6 +18,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.manifest import Manifest, Module, State
+from gateway.shadow import SAFE_METHODS, Sample, ShadowRunner, replay_scope, request_summary
 from shared.errors import Unauthorized
 from shared.tokens import TokenCore, token_from_header
 
@@ -32,10 +34,18 @@ def canary_bucket(module: str, key: str) -> int:
 
 
 class MigrationRouter:
-    def __init__(self, app: ASGIApp, *, manifest: Manifest, tokens: TokenCore) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        manifest: Manifest,
+        tokens: TokenCore,
+        shadow: ShadowRunner | None = None,
+    ) -> None:
         self.app = app
         self.manifest = manifest
         self.tokens = tokens
+        self.shadow = shadow
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,7 +63,47 @@ class MigrationRouter:
                 scope = _rewritten(scope, rest)
             else:
                 headers = [(SERVED_BY, b"legacy"), *deprecation_headers(module, rest)]
+                if module is not None and self._sampled(module, scope):
+                    send = self._recording(send, module, scope, rest)
         await self.app(scope, receive, _with_headers(send, headers))
+
+    def _sampled(self, module: Module, scope: Scope) -> bool:
+        return (
+            self.shadow is not None
+            and module.state is State.shadow
+            and scope["method"] in SAFE_METHODS  # unsafe methods are never replayed
+            and random.random() < module.shadow_sample_rate
+        )
+
+    def _recording(self, send: Send, module: Module, scope: Scope, rest: str) -> Send:
+        """Pass legacy's answer through untouched; once it is all sent, offer it to the shadow."""
+        assert self.shadow is not None
+        shadow, limit = self.shadow, self.shadow.settings.max_body_bytes
+        status = 0
+        chunks: list[bytes] = []
+        size = 0
+
+        async def recording(message: Message) -> None:
+            nonlocal status, size
+            await send(message)  # the client first, always
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and size <= limit:
+                body = message.get("body", b"")
+                size += len(body)
+                chunks.append(body)
+                if not message.get("more_body", False) and size <= limit:
+                    shadow.offer(
+                        Sample(
+                            module=module,
+                            scope=replay_scope(scope, V2_PREFIX + rest),
+                            summary=request_summary(scope),
+                            legacy_status=status,
+                            legacy_body=b"".join(chunks),
+                        )
+                    )
+
+        return recording
 
     def _to_v2(self, module: Module, scope: Scope) -> bool:
         if module.state is State.v2:

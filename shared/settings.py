@@ -50,6 +50,15 @@ class LegacySettings(BaseModel):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
 
 
+class ShadowSettings(BaseModel):
+    # Samples waiting for replay; past this they are dropped (and counted), never queued.
+    queue_size: int = Field(default=100, ge=1)
+    # A v2 replay slower than this is recorded as an error and abandoned.
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    # Legacy answers larger than this are not sampled (they are not held in memory).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GATEWAY_",
@@ -64,6 +73,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     jwt: JWTSettings = Field(default_factory=JWTSettings)
     legacy: LegacySettings = Field(default_factory=LegacySettings)
+    shadow: ShadowSettings = Field(default_factory=ShadowSettings)
     # GATEWAY_DATABASE_URL, the flat spelling hosting platforms and the issue use, is an alias
     # of GATEWAY_DATABASE__URL; the nested one (or an explicit database.url) wins.
     database_url: str | None = Field(default=None, exclude=True, repr=False)

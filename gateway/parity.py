@@ -1,0 +1,86 @@
+"""Compare legacy's answer with v2's: status, then JSON bodies after the ignore rules.
+
+Ignore rules are dotted JSON paths from the manifest: ``article.updatedAt`` ignores one key,
+``articles[*].updatedAt`` that key in every list item, ``articles[0]`` one item. A rule
+ignores everything beneath the path too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+RULE = re.compile(r"[A-Za-z_][\w\-]*(\[(\*|\d+)\])*(\.[A-Za-z_][\w\-]*(\[(\*|\d+)\])*)*")
+_PART = re.compile(r"([A-Za-z_][\w\-]*)|\[(\*|\d+)\]")
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def rule_problem(rule: str) -> str | None:
+    if RULE.fullmatch(rule) is None:
+        return f"ignore rule {rule!r} is not a path like 'article.updatedAt' or 'articles[*].slug'"
+    return None
+
+
+def rule_to_regex(rule: str) -> str:
+    """The DeepDiff path regex for one ignore rule (``root['a'][0]['b']`` form)."""
+    pattern = "^root"
+    for name, index in _parts(rule):
+        if name:
+            pattern += re.escape(f"['{name}']")
+        else:
+            pattern += r"\[\d+\]" if index == "*" else re.escape(f"[{index}]")
+    return pattern + r"(\[.*)?$"
+
+
+def _parts(rule: str) -> list[tuple[str, str]]:
+    parts: list[tuple[str, str]] = []
+    for segment in rule.split("."):
+        parts.extend((m.group(1) or "", m.group(2) or "") for m in _PART.finditer(segment))
+    return parts
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    matched: bool
+    diff: dict[str, Any] | None
+    signature: str | None
+
+
+def compare(
+    *,
+    legacy_status: int,
+    legacy_body: bytes,
+    v2_status: int,
+    v2_body: bytes,
+    ignore: Sequence[str] = (),
+) -> Verdict:
+    if legacy_status != v2_status:
+        signature = f"status {legacy_status} != {v2_status}"
+        return Verdict(False, {"status": {"legacy": legacy_status, "v2": v2_status}}, signature)
+    legacy_json, v2_json = _json(legacy_body), _json(v2_body)
+    difference = DeepDiff(
+        legacy_json,
+        v2_json,
+        exclude_regex_paths=[rule_to_regex(rule) for rule in ignore],
+        verbose_level=2,
+    )
+    if not difference:
+        return Verdict(True, None, None)
+    paths = sorted({_INDEX.sub("[*]", str(path)) for path in difference.affected_paths})
+    diff: dict[str, Any] = json.loads(difference.to_json())
+    return Verdict(False, diff, ", ".join(paths)[:255])
+
+
+def _json(body: bytes) -> Any:
+    """The body as JSON; a body that is not JSON is compared as text."""
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace")

@@ -1,0 +1,195 @@
+"""Shadow traffic: sampled safe legacy requests are replayed to v2 after the client's answer.
+
+The client never waits for, sees or suffers the shadow: a sample is queued only once the
+legacy answer has been sent, the queue is bounded (a full queue drops the sample and counts
+it), and the replay runs on a background task with a timeout. Every comparison is stored in
+the database, so any number of workers report into one record (``gateway parity``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Message, Scope
+
+from gateway.manifest import Module
+from gateway.parity import compare
+from shared.db import Database
+from shared.models import ShadowComparison, ShadowDrop
+from shared.settings import ShadowSettings
+
+logger = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+# Never stored: whatever authenticates the client or tracks it.
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-csrf-token"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    module: Module
+    scope: Scope  # the request as v2 will see it (path under /v2)
+    summary: dict[str, Any]
+    legacy_status: int
+    legacy_body: bytes
+
+
+def request_summary(scope: Scope) -> dict[str, Any]:
+    """What a person needs to reproduce the request, without credentials or cookies."""
+    headers = {}
+    authenticated = False
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        if name in _SECRET_HEADERS:
+            authenticated = authenticated or name == "authorization"
+            continue
+        headers[name] = raw_value.decode("latin-1")
+    return {
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": scope.get("query_string", b"").decode("latin-1"),
+        "headers": headers,
+        "authenticated": authenticated,
+    }
+
+
+def replay_scope(scope: Scope, v2_path: str) -> Scope:
+    """A fresh HTTP scope for v2: nothing the first pass stored in it leaks into the replay."""
+    return {
+        "type": "http",
+        "asgi": scope.get("asgi", {"version": "3.0"}),
+        "http_version": scope.get("http_version", "1.1"),
+        "method": scope["method"],
+        "scheme": scope.get("scheme", "http"),
+        "server": scope.get("server"),
+        "client": scope.get("client"),
+        "root_path": "",
+        "path": v2_path,
+        "raw_path": v2_path.encode(),
+        "query_string": scope.get("query_string", b""),
+        "headers": [*scope["headers"], (b"x-shadow-replay", b"1")],
+        "state": dict(scope.get("state", {})),
+    }
+
+
+class ShadowRunner:
+    def __init__(self, database: Database, settings: ShadowSettings) -> None:
+        self.database = database
+        self.settings = settings
+        self.queue: asyncio.Queue[Sample] = asyncio.Queue(maxsize=settings.queue_size)
+        self.dropped: Counter[str] = Counter()
+        self._app: ASGIApp | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def offer(self, sample: Sample) -> None:
+        try:
+            self.queue.put_nowait(sample)
+        except asyncio.QueueFull:
+            self.dropped[sample.module.name] += 1
+
+    async def start(self, app: ASGIApp) -> None:
+        self._app = app
+        self._task = asyncio.create_task(self._work(), name="shadow-replay")
+
+    async def drain(self) -> None:
+        """Wait until every queued sample is recorded (tests, and a graceful stop)."""
+        await self.queue.join()
+        await self._flush_drops()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._flush_drops()
+
+    async def _work(self) -> None:
+        while True:
+            sample = await self.queue.get()
+            try:
+                await self._handle(sample)
+                await self._flush_drops()
+            except Exception:  # the shadow must never stop: log and go on
+                logger.exception("recording a shadow comparison failed")
+            finally:
+                self.queue.task_done()
+
+    async def _handle(self, sample: Sample) -> None:
+        record = ShadowComparison(
+            module=sample.module.name,
+            request=sample.summary,
+            legacy_status=sample.legacy_status,
+        )
+        try:
+            async with asyncio.timeout(self.settings.timeout_seconds):
+                status, body = await self._replay(sample.scope)
+        except TimeoutError:
+            record.outcome = "error"
+            record.error = f"v2 did not answer within {self.settings.timeout_seconds:g} s"
+        except Exception as exc:
+            record.outcome = "error"
+            record.error = f"v2 raised {exc!r}"[:2000]
+        else:
+            verdict = compare(
+                legacy_status=sample.legacy_status,
+                legacy_body=sample.legacy_body,
+                v2_status=status,
+                v2_body=body,
+                ignore=sample.module.ignore,
+            )
+            record.v2_status = status
+            record.outcome = "matched" if verdict.matched else "mismatched"
+            record.diff = verdict.diff
+            record.signature = verdict.signature
+        async with self.database.async_transaction() as session:
+            session.add(record)
+
+    async def _replay(self, scope: Scope) -> tuple[int, bytes]:
+        assert self._app is not None, "ShadowRunner.start() was not awaited"
+        status = 0
+        chunks: list[bytes] = []
+        sent_request = False
+
+        async def receive() -> Message:
+            nonlocal sent_request
+            if sent_request:
+                return {"type": "http.disconnect"}
+            sent_request = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self._app(scope, receive, send)
+        return status, b"".join(chunks)
+
+    async def _flush_drops(self) -> None:
+        pending, self.dropped = self.dropped, Counter()
+        for module, count in pending.items():
+            await self._add_drops(module, count)
+
+    async def _add_drops(self, module: str, count: int) -> None:
+        increment = (
+            update(ShadowDrop)
+            .where(ShadowDrop.module == module)
+            .values(dropped=ShadowDrop.dropped + count)
+        )
+        async with self.database.async_transaction() as session:
+            if (await session.execute(increment)).rowcount:  # type: ignore[attr-defined]
+                return
+            try:
+                async with session.begin_nested():
+                    await session.execute(insert(ShadowDrop).values(module=module, dropped=count))
+            except IntegrityError:  # another worker inserted the row first
+                await session.execute(increment)
