@@ -5,13 +5,19 @@ Settings come from the ``GATEWAY_*`` environment, as for the app itself.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 import uvicorn
 from pydantic import ValidationError
 
-from gateway.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
+import legacy_flask
+import v2
+from gateway.manifest import DEFAULT_MANIFEST, Manifest, ManifestError, load_manifest
+from gateway.reports import legacy_routes
+from gateway.reports import parity as shadow_parity
 from shared import demo as demo_data
 from shared import migrate
 from shared.db import Database, sync_url
@@ -120,6 +126,62 @@ def manifest_check(path: Path | None) -> None:
         raise SystemExit(1) from exc
     states = ", ".join(f"{m.name}={m.state}" for m in loaded.modules)
     click.echo(f"{path}: {len(loaded.modules)} modules ok ({states})")
+
+
+def _manifest(settings: Settings) -> Manifest:
+    try:
+        return load_manifest(settings.manifest or DEFAULT_MANIFEST)
+    except ManifestError as exc:
+        raise click.ClickException(f"invalid manifest:\n{exc}") from exc
+
+
+def _table(rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+@main.command()
+def routes() -> None:
+    """Every route, with its module, state and who serves it."""
+    settings = _settings()
+    manifest = _manifest(settings)
+    legacy = legacy_flask.create_app(settings)
+    table = [("METHODS", "PATH", "MODULE", "STATE", "SERVED BY")]
+    table += [
+        (r.methods, r.path, r.module, r.state, r.served_by) for r in legacy_routes(legacy, manifest)
+    ]
+    table += [(method, path, "-", "-", "v2") for method, path in v2.operations()]
+    _table(table)
+
+
+@main.command()
+@click.option("--top", default=5, show_default=True, type=click.IntRange(min=1))
+def parity(top: int) -> None:
+    """Shadow evidence per module: comparisons, match rate, drops, frequent mismatches."""
+    settings = _settings()
+    manifest = _manifest(settings)
+    migrate.upgrade(settings)  # the parity tables may be newer than the database
+    database = Database(settings.database)
+    try:
+        with database.session(write=False) as session:
+            report = shadow_parity(session, [m.name for m in manifest.modules], top=top)
+    finally:
+        database.dispose()
+    for entry in report:
+        rate = "-" if entry.match_rate is None else f"{entry.match_rate:.1%}"
+        state = manifest.module(entry.module).state
+        click.echo(
+            f"{entry.module} ({state}): {entry.comparisons} comparisons, {rate} matched, "
+            f"{entry.errors} errors, {entry.dropped} dropped"
+        )
+        for mismatch in entry.mismatches:
+            request = mismatch.example["request"]
+            query = f"?{request['query']}" if request.get("query") else ""
+            click.echo(f"  {mismatch.count} x {mismatch.signature}")
+            click.echo(f"      e.g. {request['method']} {request['path']}{query}")
+            detail = mismatch.example["error"] or json.dumps(mismatch.example["diff"])
+            click.echo(f"      {detail[:500]}")
 
 
 if __name__ == "__main__":  # python -m gateway.cli

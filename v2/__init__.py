@@ -32,6 +32,14 @@ def build_router() -> APIRouter:
     return router
 
 
+def operations() -> list[tuple[str, str]]:
+    """(METHOD, path) of every v2 operation, as its OpenAPI document lists them."""
+    app = FastAPI()
+    app.include_router(build_router())
+    paths = app.openapi()["paths"]
+    return sorted((method.upper(), path) for path, item in paths.items() for method in item)
+
+
 def install(app: FastAPI) -> None:
     """Serve v2 from ``app``, which must carry ``state.database`` and ``state.tokens``."""
     app.include_router(build_router())

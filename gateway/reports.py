@@ -1,0 +1,135 @@
+"""What ``gateway routes`` and ``gateway parity`` print, computed as plain rows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from gateway.manifest import Manifest, Module, State
+from shared.models import ShadowComparison, ShadowDrop
+
+_CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRow:
+    methods: str
+    path: str
+    module: str
+    state: str
+    served_by: str
+
+
+def served_by(module: Module | None) -> str:
+    if module is None or module.state is State.legacy:
+        return "legacy"
+    if module.state is State.shadow:
+        return f"legacy (replayed to v2 at {module.shadow_sample_rate:.0%})"
+    if module.state is State.canary:
+        return f"v2 for {module.canary_percent}% of users, legacy for the rest"
+    return "v2"
+
+
+def legacy_routes(legacy: Flask, manifest: Manifest) -> list[RouteRow]:
+    rows = []
+    rules = sorted(legacy.url_map.iter_rules(), key=lambda r: (r.rule, sorted(r.methods or [])))
+    for rule in rules:
+        if rule.endpoint == "static":
+            continue
+        # A path with each variable filled in, to find the module that owns the route.
+        sample = _CONVERTER.sub("x", rule.rule)
+        module = manifest.module_for(sample)
+        methods = ",".join(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
+        openapi_path = _CONVERTER.sub(r"{\1}", rule.rule)
+        rows.append(
+            RouteRow(
+                methods=methods,
+                path=f"/legacy{openapi_path}",
+                module=module.name if module else "-",
+                state=str(module.state) if module else "legacy",
+                served_by=served_by(module),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    signature: str
+    count: int
+    example: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleParity:
+    module: str
+    comparisons: int
+    matched: int
+    errors: int
+    dropped: int
+    mismatches: list[Mismatch]
+
+    @property
+    def match_rate(self) -> float | None:
+        return self.matched / self.comparisons if self.comparisons else None
+
+
+def parity(session: Session, modules: Iterable[str], *, top: int = 5) -> list[ModuleParity]:
+    def tally(outcome: str) -> Any:
+        return func.sum(case((ShadowComparison.outcome == outcome, 1), else_=0))
+
+    totals = {
+        row.module: row
+        for row in session.execute(
+            select(
+                ShadowComparison.module,
+                func.count().label("comparisons"),
+                tally("matched").label("matched"),
+                tally("error").label("errors"),
+            ).group_by(ShadowComparison.module)
+        )
+    }
+    drops = {drop.module: drop.dropped for drop in session.scalars(select(ShadowDrop))}
+    report = []
+    for name in modules:
+        row = totals.get(name)
+        report.append(
+            ModuleParity(
+                module=name,
+                comparisons=row.comparisons if row else 0,
+                matched=int(row.matched or 0) if row else 0,
+                errors=int(row.errors or 0) if row else 0,
+                dropped=drops.get(name, 0),
+                mismatches=_top_mismatches(session, name, top),
+            )
+        )
+    return report
+
+
+def _top_mismatches(session: Session, module: str, top: int) -> list[Mismatch]:
+    label = func.coalesce(ShadowComparison.signature, ShadowComparison.error)
+    groups = session.execute(
+        select(label.label("signature"), func.count().label("n"), func.max(ShadowComparison.id))
+        .where(ShadowComparison.module == module, ShadowComparison.outcome != "matched")
+        .group_by(label)
+        .order_by(func.count().desc(), label)
+        .limit(top)
+    ).all()
+    found = []
+    for signature, count, example_id in groups:
+        example = session.get(ShadowComparison, example_id)
+        assert example is not None
+        found.append(
+            Mismatch(
+                signature=signature or "?",
+                count=count,
+                example={"request": example.request, "diff": example.diff, "error": example.error},
+            )
+        )
+    return found
