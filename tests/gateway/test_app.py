@@ -23,8 +23,7 @@ from tests.serving import running_server
 
 
 def _legacy_mount(app: FastAPI) -> LegacyMount:
-    [mount] = [route for route in app.routes if isinstance(route, Mount)]
-    assert mount.path == "/legacy"
+    [mount] = [r for r in app.routes if isinstance(r, Mount) and r.path == "/legacy"]
     assert isinstance(mount.app, LegacyMount)
     return mount.app
 
