@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from flask import Flask
 
 import legacy_flask
 import v2
 from gateway import health
 from gateway.docs import install_docs
 from gateway.legacy_mount import LegacyMount
+from gateway.legacy_openapi import install_merged_openapi
 from gateway.manifest import DEFAULT_MANIFEST, Manifest, load_manifest
 from gateway.routing import MigrationRouter
 from gateway.shadow import ShadowRunner
@@ -71,6 +73,8 @@ def create_app(
     app.add_middleware(MigrationRouter, manifest=manifest, tokens=app.state.tokens, shadow=shadow)
     app.include_router(health.router)
     v2.install(app)
+    if isinstance(legacy_app, Flask):
+        install_merged_openapi(app, legacy_app, manifest)
     app.mount(
         LEGACY_PREFIX,
         LegacyMount(

@@ -165,6 +165,11 @@ def profile_dict(user: Any, following: bool) -> dict[str, Any]:
     }
 
 
+# What API doc generators (apispec) should say of the computed fields below.
+_TIMESTAMP = {"type": "string", "format": "date-time"}
+_PROFILE = {"allOf": [{"$ref": "#/components/schemas/LegacyProfile"}]}
+
+
 class ProfileSchema(Schema):
     username = fields.String(attribute="user.username")
     bio = fields.String(attribute="user.bio", allow_none=True)
@@ -186,19 +191,23 @@ class ArticleSchema(Schema):
     description = fields.String(attribute="article.description")
     body = fields.String(attribute="article.body")
     tagList = fields.List(fields.String(), attribute="article.tag_list")
-    createdAt = fields.Function(lambda v: isoformat(v.article.created_at))
-    updatedAt = fields.Function(lambda v: isoformat(v.article.updated_at))
+    createdAt = fields.Function(lambda v: isoformat(v.article.created_at), metadata=_TIMESTAMP)
+    updatedAt = fields.Function(lambda v: isoformat(v.article.updated_at), metadata=_TIMESTAMP)
     favorited = fields.Boolean()
     favoritesCount = fields.Integer(attribute="favorites_count")
-    author = fields.Function(lambda v: profile_dict(v.article.author, v.following))
+    author = fields.Function(
+        lambda v: profile_dict(v.article.author, v.following), metadata=_PROFILE
+    )
 
 
 class CommentSchema(Schema):
     id = fields.Integer(attribute="comment.id")
-    createdAt = fields.Function(lambda v: isoformat(v.comment.created_at))
-    updatedAt = fields.Function(lambda v: isoformat(v.comment.updated_at))
+    createdAt = fields.Function(lambda v: isoformat(v.comment.created_at), metadata=_TIMESTAMP)
+    updatedAt = fields.Function(lambda v: isoformat(v.comment.updated_at), metadata=_TIMESTAMP)
     body = fields.String(attribute="comment.body")
-    author = fields.Function(lambda v: profile_dict(v.comment.author, v.following))
+    author = fields.Function(
+        lambda v: profile_dict(v.comment.author, v.following), metadata=_PROFILE
+    )
 
 
 profile_schema = ProfileSchema()
