@@ -100,6 +100,7 @@ def demo() -> None:
 def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
     """Apply migrations (and seed demo data), then serve gateway.asgi:app with uvicorn."""
     settings = _settings()
+    _manifest(settings)  # a bad manifest stops here, with its lines, before any worker starts
     # Once, here, before any worker starts: workers never race to migrate.
     _upgrade(settings)
     if with_demo:

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from gateway.cli import main
 from gateway.manifest import ManifestError, State, load_manifest, parse_manifest
+from shared.settings import get_settings
 
 REPO_MANIFEST = Path(__file__).resolve().parents[2] / "migration.toml"
 
@@ -164,3 +165,20 @@ def test_manifest_check_command(tmp_path: Path) -> None:
     assert f"{bad}:4: module articles state:" in failed.output
     assert missing.exit_code == 1
     assert "cannot read" in missing.output
+
+
+def test_serve_refuses_a_bad_manifest_before_starting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(VALID.replace("canary_percent = 25", "canary_percent = 101"))
+    monkeypatch.setenv("GATEWAY_MANIFEST", str(bad))
+    monkeypatch.setenv("GATEWAY_DATABASE__URL", f"sqlite:///{tmp_path / 'never.db'}")
+    get_settings.cache_clear()
+
+    result = CliRunner().invoke(main, ["serve", "--port", "0"])
+    get_settings.cache_clear()
+
+    assert result.exit_code == 1
+    assert f"{bad}:5: module articles canary_percent" in result.output
+    assert not (tmp_path / "never.db").exists()  # nothing was migrated or served
