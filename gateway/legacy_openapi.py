@@ -101,6 +101,16 @@ def _components(spec: APISpec) -> None:
     )
 
 
+def openapi_path(rule: str) -> str:
+    """A Flask rule (``/articles/<slug>``) in OpenAPI's spelling (``/articles/{slug}``)."""
+    return _VARIABLE.sub(lambda m: "{" + m["name"] + "}", rule)
+
+
+def sample_path(rule: str) -> str:
+    """A concrete path the rule matches, to find the manifest module that owns it."""
+    return _VARIABLE.sub("x", rule)
+
+
 def _parameters(rule: str) -> list[dict[str, Any]]:
     params = []
     for match in _VARIABLE.finditer(rule):
@@ -171,8 +181,8 @@ def legacy_openapi(app: Flask, manifest: Manifest) -> dict[str, Any]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.endpoint not in app.view_functions:
             continue
-        path = _VARIABLE.sub(lambda m: "{" + m["name"] + "}", rule.rule)
-        module = manifest.module_for(_VARIABLE.sub("x", rule.rule))
+        path = openapi_path(rule.rule)
+        module = manifest.module_for(sample_path(rule.rule))
         deprecated = module is not None and module.deprecated is not None
         operations = {
             method.lower(): _operation(app, rule.endpoint, method, rule.rule, deprecated)

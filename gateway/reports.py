@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -11,10 +10,9 @@ from flask import Flask
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from gateway.legacy_openapi import openapi_path, sample_path
 from gateway.manifest import Manifest, Module, State
 from shared.models import ShadowComparison, ShadowDrop
-
-_CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +40,12 @@ def legacy_routes(legacy: Flask, manifest: Manifest) -> list[RouteRow]:
     for rule in rules:
         if rule.endpoint == "static":
             continue
-        # A path with each variable filled in, to find the module that owns the route.
-        sample = _CONVERTER.sub("x", rule.rule)
-        module = manifest.module_for(sample)
+        module = manifest.module_for(sample_path(rule.rule))
         methods = ",".join(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
-        openapi_path = _CONVERTER.sub(r"{\1}", rule.rule)
         rows.append(
             RouteRow(
                 methods=methods,
-                path=f"/legacy{openapi_path}",
+                path=f"/legacy{openapi_path(rule.rule)}",
                 module=module.name if module else "-",
                 state=str(module.state) if module else "legacy",
                 served_by=served_by(module),
