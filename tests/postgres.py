@@ -20,7 +20,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+
+from tests.serving import free_port
 
 DEFAULT_BIN = "/usr/lib/postgresql/15/bin"
 UNPRIVILEGED_USER = "nobody"
@@ -94,13 +95,6 @@ def _account() -> _Account:
             "to run it as"
         ) from None
     return _Account(uid=entry.pw_uid, gid=entry.pw_gid)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _quote(value: str) -> str:
@@ -201,7 +195,7 @@ def _start(tools: _Tools, data: Path) -> int:
     attempts = 0
     while True:
         attempts += 1
-        port = _free_port()
+        port = free_port()
         settings = {
             **_SERVER_SETTINGS,
             "port": str(port),

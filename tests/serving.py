@@ -3,13 +3,41 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import uvicorn
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (until someone binds it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def first_answer(
+    url: str,
+    proc: subprocess.Popen[bytes],
+    *,
+    output: Callable[[], str],
+    timeout: float = 20,
+) -> httpx.Response:
+    """GET ``url`` until the server in ``proc`` answers; fail with its output if it dies."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url)
+        except httpx.ConnectError:
+            assert proc.poll() is None, output()
+            assert time.monotonic() < deadline, f"nothing answered {url} within {timeout} s"
+            time.sleep(0.1)
 
 
 @contextmanager

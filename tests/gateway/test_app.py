@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -19,7 +17,7 @@ from gateway.legacy_mount import LegacyMount
 from shared.db import Database
 from shared.settings import Settings
 from tests.conftest import TEST_JWT_SECRET
-from tests.serving import running_server
+from tests.serving import first_answer, free_port, running_server
 
 
 def _legacy_mount(app: FastAPI) -> LegacyMount:
@@ -77,15 +75,8 @@ def test_legacy_api_is_served_under_legacy(client: httpx.Client) -> None:
     assert unknown.json() == {"errors": {"request": ["not found"]}}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_uvicorn_serves_the_asgi_module(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "uvicorn.log"
     env = {
         **os.environ,
@@ -102,15 +93,7 @@ def test_uvicorn_serves_the_asgi_module(tmp_path: Path) -> None:
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                health = httpx.get(f"{base}/health")
-                break
-            except httpx.ConnectError:
-                assert proc.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "uvicorn did not start"
-                time.sleep(0.1)
+        health = first_answer(f"{base}/health", proc, output=log.read_text)
         legacy = httpx.get(f"{base}/legacy/api/nope")
 
         assert health.status_code == 200

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 
 from gateway.app import create_app
 from shared.settings import Settings
-from tests.serving import running_server
-
-
-def _closed_local_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # nothing listens there once the socket is closed
+from tests.serving import free_port, running_server
 
 
 def test_health_is_ok_with_a_reachable_database(settings: Settings) -> None:
@@ -31,7 +22,7 @@ def test_health_is_ok_with_a_reachable_database(settings: Settings) -> None:
 
 
 def test_health_is_degraded_when_the_database_is_unreachable(settings: Settings) -> None:
-    url = f"postgresql://conduit:conduit@127.0.0.1:{_closed_local_port()}/conduit"
+    url = f"postgresql://conduit:conduit@127.0.0.1:{free_port()}/conduit"
     unreachable = settings.model_copy(
         update={"database": settings.database.model_copy(update={"url": url})}
     )

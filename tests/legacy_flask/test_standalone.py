@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from shared.settings import Settings
 from tests.conftest import TEST_JWT_SECRET
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.serving import first_answer, free_port
 
 
 def test_flask_run_serves_the_api_alone(settings: Settings, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "GATEWAY_DATABASE__URL": f"sqlite:///{tmp_path / 'alone.db'}",
@@ -42,15 +34,10 @@ def test_flask_run_serves_the_api_alone(settings: Settings, tmp_path: Path) -> N
     ) as proc:
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    tags = httpx.get(f"{base}/api/tags")
-                    break
-                except httpx.ConnectError:
-                    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                    assert time.monotonic() < deadline, "flask run did not start"
-                    time.sleep(0.1)
+            stderr = proc.stderr
+            tags = first_answer(
+                f"{base}/api/tags", proc, output=lambda: stderr.read().decode() if stderr else ""
+            )
             register = httpx.post(
                 f"{base}/api/users",
                 json={
