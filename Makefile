@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-TYPED := shared gateway v2 legacy_flask migrations bench
+TYPED := shared gateway v2 legacy_flask migrations bench examples/notes/notes_app
 
 .PHONY: help setup run test lint typecheck pytest-sqlite pytest-postgres
 
@@ -30,8 +30,11 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 
 setup: $(INSTALLED)
 
+# The Conduit example: its schema and demo data (its own command), then the gateway, which
+# reads ./migration.toml and upgrades only its own records.
 run: setup
-	$(BIN)/gateway serve --demo --host $(HOST) --port $(PORT)
+	$(BIN)/conduit demo
+	$(BIN)/gateway serve --host $(HOST) --port $(PORT)
 
 # Each pytest pass is its own target, added to `test`; pytest exits non-zero (5) when it
 # collects nothing, so an empty pass fails too.

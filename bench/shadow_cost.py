@@ -26,6 +26,11 @@ from pathlib import Path
 import httpx
 
 MANIFEST = """\
+[gateway]
+legacy = "legacy_flask:create_app"
+v2 = "v2:create_app"
+errors = "v2.errors:gateway_error"
+
 [[module]]
 name = "articles"
 paths = ["/api/articles", "/api/articles/**"]
@@ -94,12 +99,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
-            "GATEWAY_DATABASE__URL": f"sqlite:///{tmp}/bench.db",
-            "GATEWAY_VAR_DIR": tmp,
+            "CONDUIT_DATABASE__URL": f"sqlite:///{tmp}/bench.db",
+            "CONDUIT_VAR_DIR": tmp,
             "GATEWAY_SHADOW__QUEUE_SIZE": "1000",
         }
         subprocess.run(
-            [sys.executable, "-m", "gateway.cli", "demo"],
+            [sys.executable, "-m", "shared.cli", "demo"],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,

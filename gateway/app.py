@@ -1,86 +1,112 @@
-"""The gateway application: one ASGI app serving the legacy Flask app under ``/legacy``."""
+"""The gateway application: the legacy WSGI app and the v2 app, composed by configuration."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from flask import Flask
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
-import legacy_flask
-import v2
 from gateway import health
+from gateway.config import Config, load_config
 from gateway.docs import install_docs
-from gateway.legacy_mount import LegacyMount
-from gateway.legacy_openapi import install_merged_openapi
-from gateway.manifest import DEFAULT_MANIFEST, Manifest, load_manifest
+from gateway.legacy.mount import LegacyMount
+from gateway.openapi import install_openapi
 from gateway.routing import MigrationRouter
-from gateway.shadow import ShadowRunner
-from shared.db import Database
-from shared.settings import Settings, get_settings
-from shared.tokens import TokenCore
+from gateway.shadow.runner import ShadowRunner
+from gateway.store import RecordStore
+from gateway.targets import load_errors, load_legacy, load_sticky, load_v2, records_database
+from gateway.v2_mount import V2Mount
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication as WSGIApp
+    from _typeshed.wsgi import WSGIApplication
 
-LEGACY_PREFIX = "/legacy"
+TITLE = "Flask-to-FastAPI migration gateway"
 
 
 def create_app(
-    settings: Settings | None = None,
+    config: Config | None = None,
     *,
-    database: Database | None = None,
-    legacy_app: WSGIApp | None = None,
-    manifest: Manifest | None = None,
+    legacy: WSGIApplication | None = None,
+    v2: Any = None,
+    store: RecordStore | None = None,
 ) -> FastAPI:
-    """Build the gateway.
+    """Build the gateway from ``config`` (read from the manifest and ``GATEWAY_*`` without).
 
-    Without ``database`` the app creates one and disposes of its engines on shutdown; a
-    database passed in belongs to the caller. Without ``legacy_app`` the legacy Flask app is
-    built on the same database, so both sides share one pair of engines. Without
-    ``manifest`` the one the settings name is loaded; a bad one stops start-up here.
+    ``legacy`` and ``v2`` are the apps to serve, loaded from the configured import strings
+    when not given. The records ``store`` is created (and disposed of on shutdown) unless one
+    is given. Any configuration problem raises :class:`gateway.errors.ConfigError` here.
     """
-    settings = settings or get_settings()
-    manifest = manifest or load_manifest(settings.manifest or DEFAULT_MANIFEST)
-    owns_database = database is None
-    db = database if database is not None else Database(settings.database)
-    if legacy_app is None:
-        legacy_app = legacy_flask.create_app(settings, database=db)
-
-    shadow = ShadowRunner(db, settings.shadow)
+    config = config or load_config()
+    options = config.options
+    legacy = legacy if legacy is not None else load_legacy(config)
+    v2 = v2 if v2 is not None else load_v2(config)
+    errors = load_errors(config)
+    sticky = load_sticky(config)
+    owns_store = store is None
+    records = store if store is not None else RecordStore(records_database(config, legacy))
+    shadow = ShadowRunner(records, options.shadow) if v2 is not None else None
+    v2_mount = V2Mount(v2) if v2 is not None and not isinstance(v2, APIRouter) else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await shadow.start(app)
-        try:
+        async with AsyncExitStack() as stack:
+            if owns_store:
+                stack.push_async_callback(records.dispose)
+            if v2_mount is not None:
+                await stack.enter_async_context(v2_mount.running())
+            if shadow is not None:
+                await shadow.start(app)
+                stack.push_async_callback(shadow.stop)
             yield
-        finally:
-            await shadow.stop()
-            if owns_database:
-                await db.dispose_async()
 
-    app = FastAPI(
-        title="Conduit migration gateway", lifespan=lifespan, docs_url=None, redoc_url=None
-    )
+    app = FastAPI(title=TITLE, lifespan=lifespan, docs_url=None, redoc_url=None)
     install_docs(app)
-    app.state.settings = settings
-    app.state.database = db
-    app.state.tokens = TokenCore(settings.jwt)
-    app.state.manifest = manifest
+    app.state.config = config
+    app.state.store = records
     app.state.shadow = shadow
-    app.add_middleware(MigrationRouter, manifest=manifest, tokens=app.state.tokens, shadow=shadow)
+    app.add_middleware(
+        MigrationRouter,
+        manifest=config.manifest,
+        legacy_prefix=options.legacy_prefix,
+        v2_prefix=options.v2_prefix,
+        sticky=sticky,
+        shadow=shadow,
+    )
+
+    async def gateway_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        response = errors(exc.status_code, exc.detail.lower())
+        response.headers.update(exc.headers or {})
+        return response
+
+    app.add_exception_handler(HTTPException, gateway_error)
     app.include_router(health.router)
-    v2.install(app)
-    if isinstance(legacy_app, Flask):
-        install_merged_openapi(app, legacy_app, manifest)
+    if isinstance(v2, APIRouter):
+        app.include_router(v2, prefix=options.v2_prefix)
+    elif v2_mount is not None:
+        app.mount(options.v2_prefix, v2_mount)
+    install_openapi(app, config=config, legacy=legacy, v2=v2)
     app.mount(
-        LEGACY_PREFIX,
+        options.legacy_prefix,
         LegacyMount(
-            legacy_app,
-            workers=settings.legacy.threads,
-            max_body_bytes=settings.legacy.max_body_bytes,
+            legacy,
+            workers=options.legacy_threads,
+            max_body_bytes=_body_limit(legacy, options.max_body_bytes),
+            errors=errors,
         ),
     )
     return app
+
+
+def _body_limit(legacy: Any, default: int) -> int:
+    """The Flask app's own MAX_CONTENT_LENGTH when it sets one, so both limits agree."""
+    if isinstance(legacy, Flask):
+        limit = legacy.config.get("MAX_CONTENT_LENGTH")
+        if isinstance(limit, int) and limit > 0:
+            return limit
+    return default

@@ -1,4 +1,8 @@
-"""The ASGI entry point: ``uvicorn gateway.asgi:app``. Settings come from ``GATEWAY_*``."""
+"""The ASGI entry point: ``uvicorn gateway.asgi:app``.
+
+The configuration comes from the manifest (``GATEWAY_MANIFEST`` or ``./migration.toml``) and
+``GATEWAY_*`` variables; ``gateway serve`` passes its flags to the workers that way.
+"""
 
 from __future__ import annotations
 

@@ -1,95 +1,147 @@
-"""The ``gateway`` command: migrate the database, seed demo data, serve the app.
+"""The ``gateway`` command: set up, check and serve the gateway for any Flask app.
 
-Settings come from the ``GATEWAY_*`` environment, as for the app itself.
+Every command reads the same configuration: the manifest (``--manifest``,
+``GATEWAY_MANIFEST`` or ``./migration.toml``), ``GATEWAY_*`` variables and the flags below,
+each overriding the one before. A configuration problem stops the command with one line
+per problem, naming where it was set.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 import uvicorn
-from pydantic import ValidationError
+from flask import Flask
 
-import legacy_flask
-import v2
-from gateway.manifest import DEFAULT_MANIFEST, Manifest, ManifestError, load_manifest
-from gateway.reports import legacy_routes
+from gateway import migrate
+from gateway.config import MANIFEST_VARIABLE, Config, load_config
+from gateway.dburl import shown
+from gateway.errors import ConfigError
+from gateway.importing import ImportStringError, load
+from gateway.options import env_name
+from gateway.reports import legacy_routes, v2_operations
 from gateway.reports import parity as shadow_parity
-from shared import demo as demo_data
-from shared import migrate
-from shared.db import Database, sync_url
-from shared.settings import Environment, Settings, get_settings
+from gateway.starter import starter_manifest
+from gateway.store import RecordStore
+from gateway.targets import (
+    LEGACY_NAMES,
+    is_wsgi,
+    load_errors,
+    load_legacy,
+    load_sticky,
+    load_v2,
+    prepend_python_path,
+    records_database,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Options that are also flags: the ones a first try without a manifest needs.
+_FLAGS = ("legacy", "v2", "legacy_prefix", "v2_prefix", "sticky", "database", "errors")
 
 
-def _settings() -> Settings:
+def config_options(command: F) -> F:
+    """Add ``--manifest`` and the option flags; the command receives ``config_args``."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, manifest: Path | None, **kwargs: Any) -> Any:
+        flags = {name: kwargs.pop(name) for name in _FLAGS}
+        return command(*args, config_args=(manifest, flags), **kwargs)
+
+    for name in reversed(_FLAGS):
+        wrapped = click.option(
+            "--" + name.replace("_", "-"),
+            name,
+            default=None,
+            help=f"Overrides [gateway] {name} and {env_name(name)}.",
+        )(wrapped)
+    wrapped = click.option(
+        "--manifest",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help=f"The manifest (default: {MANIFEST_VARIABLE}, else ./migration.toml if present).",
+    )(wrapped)
+    return wrapped  # type: ignore[return-value]
+
+
+ConfigArgs = tuple[Path | None, dict[str, Any]]
+
+
+def _config(config_args: ConfigArgs) -> Config:
+    manifest, flags = config_args
     try:
-        return get_settings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid GATEWAY_* settings:\n{exc}") from exc
+        return load_config(manifest, flags=flags)
+    except ConfigError as exc:
+        raise click.ClickException("invalid configuration:\n" + str(exc)) from exc
 
 
-def _database_name(settings: Settings) -> str:
-    return sync_url(settings.database.url).render_as_string(hide_password=True)
+def _load_all(config: Config) -> tuple[Any, Any]:
+    """Load everything start-up loads: the apps, the error renderer, the sticky key."""
+    legacy = load_legacy(config)
+    v2 = load_v2(config)
+    load_errors(config)
+    load_sticky(config)
+    return legacy, v2
 
 
-def _upgrade(settings: Settings) -> None:
-    migrate.upgrade(settings)
-    revision = migrate.current_revision(settings)
-    click.echo(f"Database {_database_name(settings)} is at revision {revision}.")
-
-
-def _seed(settings: Settings) -> None:
-    if settings.environment is Environment.production:
-        raise click.ClickException("demo data has known passwords: refused in production")
-    database = Database(settings.database)
+def _checked(config: Config) -> tuple[Any, Any]:
     try:
-        seeded = demo_data.seed(database)
-    finally:
-        database.dispose()
-    if seeded:
-        emails = ", ".join(user.email for user in demo_data.USERS)
-        click.echo(f"Demo data added; users {emails} (passwords in README.md).")
-    else:
-        click.echo("Database already has users; demo data not added.")
+        return _load_all(config)
+    except ConfigError as exc:
+        raise click.ClickException("invalid configuration:\n" + str(exc)) from exc
+
+
+def _records_url(config: Config, legacy: Any) -> str:
+    try:
+        return records_database(config, legacy).render_as_string(hide_password=False)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _upgrade(url: str) -> None:
+    migrate.upgrade(url)
+    click.echo(f"Gateway records in {shown(url)} are at revision {migrate.current_revision(url)}.")
 
 
 @click.group()
 def main() -> None:
-    """Incremental Flask-to-FastAPI migration gateway (Conduit)."""
+    """Incremental Flask-to-FastAPI migration gateway."""
 
 
 @main.group()
 def db() -> None:
-    """The database schema, managed by Alembic migrations."""
+    """The gateway's own records (its tables, migrations and version table)."""
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
-    """Apply all pending migrations to the configured database."""
-    _upgrade(_settings())
+@config_options
+def db_upgrade(config_args: ConfigArgs) -> None:
+    """Create or upgrade the gateway's tables; the application's schema is not touched."""
+    config = _config(config_args)
+    legacy, _v2 = _checked(config)
+    _upgrade(_records_url(config, legacy))
+
+
+def _export(config_args: ConfigArgs) -> None:
+    """Hand the configuration to uvicorn's workers, which read ``GATEWAY_*``."""
+    manifest, flags = config_args
+    if manifest is not None:
+        os.environ[MANIFEST_VARIABLE] = str(manifest.resolve())
+    for name, value in flags.items():
+        if value is not None:
+            os.environ[env_name(name)] = str(value)
 
 
 @main.command()
-def demo() -> None:
-    """Apply migrations, then add demo data if the database has no users yet."""
-    settings = _settings()
-    _upgrade(settings)
-    _seed(settings)
-
-
-@main.command()
+@config_options
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option(
-    "--demo/--no-demo",
-    "with_demo",
-    default=False,
-    show_default=True,
-    help="Add demo data to an empty database before serving.",
-)
 @click.option(
     "--workers",
     default=1,
@@ -97,43 +149,35 @@ def demo() -> None:
     type=click.IntRange(min=1),
     help="uvicorn worker processes.",
 )
-def serve(host: str, port: int, with_demo: bool, workers: int) -> None:
-    """Apply migrations (and seed demo data), then serve gateway.asgi:app with uvicorn."""
-    settings = _settings()
-    _manifest(settings)  # a bad manifest stops here, with its lines, before any worker starts
+def serve(config_args: ConfigArgs, host: str, port: int, workers: int) -> None:
+    """Check the configuration, upgrade the gateway's records, then serve with uvicorn."""
+    config = _config(config_args)
+    legacy, _v2 = _checked(config)  # a bad configuration stops here, before any worker
     # Once, here, before any worker starts: workers never race to migrate.
-    _upgrade(settings)
-    if with_demo:
-        _seed(settings)
+    _upgrade(_records_url(config, legacy))
+    _export(config_args)
     # uvicorn's "auto" loop and http pick uvloop and httptools when they are installed.
     uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers)
 
 
 @main.group()
 def manifest() -> None:
-    """The migration manifest (migration.toml, or GATEWAY_MANIFEST)."""
+    """The migration manifest."""
 
 
 @manifest.command("check")
-@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.argument("path", required=False, type=click.Path(path_type=Path, dir_okay=False))
 def manifest_check(path: Path | None) -> None:
-    """Validate a manifest; exit non-zero with every problem and its line."""
-    path = path or _settings().manifest or DEFAULT_MANIFEST
+    """Validate a manifest and load what it names; exit 1 with every problem and its line."""
     try:
-        loaded = load_manifest(path)
-    except ManifestError as exc:
+        config = load_config(path)
+        _load_all(config)
+    except ConfigError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
         raise SystemExit(1) from exc
-    states = ", ".join(f"{m.name}={m.state}" for m in loaded.modules)
-    click.echo(f"{path}: {len(loaded.modules)} modules ok ({states})")
-
-
-def _manifest(settings: Settings) -> Manifest:
-    try:
-        return load_manifest(settings.manifest or DEFAULT_MANIFEST)
-    except ManifestError as exc:
-        raise click.ClickException(f"invalid manifest:\n{exc}") from exc
+    states = ", ".join(f"{m.name}={m.state}" for m in config.manifest.modules)
+    click.echo(f"{config.manifest.source}: {len(config.manifest.modules)} modules ok ({states})")
 
 
 def _table(rows: Sequence[Sequence[str]]) -> None:
@@ -143,35 +187,40 @@ def _table(rows: Sequence[Sequence[str]]) -> None:
 
 
 @main.command()
-def routes() -> None:
+@config_options
+def routes(config_args: ConfigArgs) -> None:
     """Every route, with its module, state and who serves it."""
-    settings = _settings()
-    manifest = _manifest(settings)
-    legacy = legacy_flask.create_app(settings)
+    config = _config(config_args)
+    legacy, v2 = _checked(config)
+    if not isinstance(legacy, Flask):
+        raise click.ClickException("the legacy app is not a Flask app: it has no url map to list")
     table = [("METHODS", "PATH", "MODULE", "STATE", "SERVED BY")]
     table += [
-        (r.methods, r.path, r.module, r.state, r.served_by) for r in legacy_routes(legacy, manifest)
+        (r.methods, r.path, r.module, r.state, r.served_by) for r in legacy_routes(legacy, config)
     ]
-    table += [(method, path, "-", "-", "v2") for method, path in v2.operations()]
+    table += [(m, p, "-", "-", "v2") for m, p in v2_operations(v2, config.options.v2_prefix)]
     _table(table)
 
 
 @main.command()
+@config_options
 @click.option("--top", default=5, show_default=True, type=click.IntRange(min=1))
-def parity(top: int) -> None:
+def parity(config_args: ConfigArgs, top: int) -> None:
     """Shadow evidence per module: comparisons, match rate, drops, frequent mismatches."""
-    settings = _settings()
-    manifest = _manifest(settings)
-    migrate.upgrade(settings)  # the parity tables may be newer than the database
-    database = Database(settings.database)
+    config = _config(config_args)
+    legacy, _v2 = _checked(config)
+    url = _records_url(config, legacy)
+    migrate.upgrade(url)  # the records may be newer than the database
+    store = RecordStore(url)
     try:
-        with database.session(write=False) as session:
-            report = shadow_parity(session, [m.name for m in manifest.modules], top=top)
+        with store.session() as session:
+            modules = [m.name for m in config.manifest.modules]
+            report = shadow_parity(session, modules, top=top)
     finally:
-        database.dispose()
+        store.engine.dispose()
     for entry in report:
         rate = "-" if entry.match_rate is None else f"{entry.match_rate:.1%}"
-        state = manifest.module(entry.module).state
+        state = config.manifest.module(entry.module).state
         click.echo(
             f"{entry.module} ({state}): {entry.comparisons} comparisons, {rate} matched, "
             f"{entry.errors} errors, {entry.dropped} dropped"
@@ -183,6 +232,38 @@ def parity(top: int) -> None:
             click.echo(f"      e.g. {request['method']} {request['path']}{query}")
             detail = mismatch.example["error"] or json.dumps(mismatch.example["diff"])
             click.echo(f"      {detail[:500]}")
+
+
+@main.command()
+@click.option("--legacy", "legacy", required=True, help="The legacy Flask app: 'module:app'.")
+@click.option("--v2", "v2", default=None, help="The v2 app, if there is one yet.")
+@click.option(
+    "--output",
+    "-o",
+    default=Path("migration.toml"),
+    show_default=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+)
+def init(legacy: str, v2: str | None, output: Path) -> None:
+    """Write a starter manifest: a module per blueprint, every one in state legacy."""
+    prepend_python_path(Path.cwd(), [])
+    try:
+        app = load(legacy, accept=is_wsgi, kind="a WSGI application", default_names=LEGACY_NAMES)
+    except ImportStringError as exc:
+        raise click.ClickException(f"--legacy {legacy!r}: {exc.reason}") from exc
+    if not isinstance(app, Flask):
+        raise click.ClickException(f"--legacy {legacy!r}: not a Flask app; no url map to read")
+    text = starter_manifest(app, legacy=legacy, v2=v2)
+    try:
+        with output.open("x", encoding="utf-8") as file:
+            file.write(text)
+    except FileExistsError as exc:
+        raise click.ClickException(f"{output} exists; not overwritten") from exc
+    count = text.count("[[module]]")
+    click.echo(
+        f"Wrote {output}: {count} modules, all in state legacy. Check it with "
+        f"`gateway manifest check {output}`."
+    )
 
 
 if __name__ == "__main__":  # python -m gateway.cli

@@ -1,11 +1,11 @@
-"""``GET /health``: is the gateway up, and can it reach its database?"""
+"""``GET /health``: is the gateway up, and can it reach the database of its records?"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from v2.deps import DatabaseDep
+from gateway.store import RecordStore
 
 router = APIRouter(tags=["health"])
 
@@ -14,8 +14,9 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.get("/health")
-async def health(database: DatabaseDep) -> JSONResponse:
-    if await database.ping():
+async def health(request: Request) -> JSONResponse:
+    store: RecordStore = request.app.state.store
+    if await store.ping():
         return JSONResponse({"status": "ok", "database": "ok"}, headers=_NO_STORE)
     return JSONResponse(
         {"status": "degraded", "database": "unreachable"}, status_code=503, headers=_NO_STORE

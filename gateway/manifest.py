@@ -1,9 +1,13 @@
 """The migration manifest: which code serves each module of the legacy API.
 
-A TOML file of ``[[module]]`` tables. Each module owns some legacy path patterns (relative to
-the ``/legacy`` mount; ``*`` is one path segment, a final ``**`` any number of them) and is in
-one state: ``legacy`` (Flask answers), ``shadow`` (Flask answers, a sample of safe requests is
+A TOML file with an optional ``[gateway]`` table (the options, see :mod:`gateway.options`)
+and ``[[module]]`` tables. Each module owns some legacy path patterns (relative to the legacy
+prefix; ``*`` is one path segment, a final ``**`` any number of them) and is in one state:
+``legacy`` (the legacy app answers), ``shadow`` (legacy answers, a sample of safe requests is
 replayed to v2 and compared), ``canary`` (a sticky share of requests goes to v2) or ``v2``.
+A module's legacy path maps to the same path under the v2 prefix unless its ``v2_paths``
+table says otherwise: ``"/api/articles/*" = "/api/posts/{1}"`` (``{n}`` is the n-th ``*``,
+``{**}`` what a final ``**`` matched).
 
 The file is validated whole when it is loaded; every problem is reported with its line.
 """
@@ -13,20 +17,22 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from gateway.parity import rule_problem
+from gateway.errors import ConfigError
+from gateway.shadow.compare import rule_problem
 
-# The manifest that ships with the project: every Conduit module, in state legacy.
-DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "migration.toml"
+# Looked for in the working directory when no manifest is named.
+DEFAULT_MANIFEST = Path("migration.toml")
 
-_SEGMENT = re.compile(r"[A-Za-z0-9._~\-]+|\*|\*\*")
+SEGMENT = re.compile(r"[A-Za-z0-9._~\-]+|\*|\*\*")
+_PLACEHOLDER = re.compile(r"\{(\d+|\*\*)\}")
 
 
 class State(StrEnum):
@@ -36,12 +42,8 @@ class State(StrEnum):
     v2 = "v2"
 
 
-class ManifestError(ValueError):
-    """Everything wrong with a manifest, one ``source:line: problem`` per line."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
+# Kept under its old name: a manifest's problems are configuration problems.
+ManifestError = ConfigError
 
 
 class _ModuleSpec(BaseModel):
@@ -56,6 +58,7 @@ class _ModuleSpec(BaseModel):
     deprecated: date | None = None
     sunset: date | None = None
     ignore: list[str] = Field(default_factory=list)
+    v2_paths: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("ignore")
     @classmethod
@@ -73,13 +76,39 @@ class _ModuleSpec(BaseModel):
                 raise ValueError(f"path {pattern!r}: {problem}")
         return paths
 
+    @model_validator(mode="after")
+    def _templates(self) -> Self:
+        for pattern, template in self.v2_paths.items():
+            if pattern not in self.paths:
+                raise ValueError(f"v2_paths key {pattern!r} is not one of the module's paths")
+            if problem := _template_problem(pattern, template):
+                raise ValueError(f"v2_paths {pattern!r}: {problem}")
+        return self
+
+
+def _template_problem(pattern: str, template: str) -> str | None:
+    if not template.startswith("/"):
+        return "the v2 path must start with '/'"
+    segments = pattern.strip("/").split("/")
+    stars = segments.count("*")
+    for found in _PLACEHOLDER.findall(template):
+        if found == "**" and segments[-1] != "**":
+            return "{**} needs a pattern that ends with '**'"
+        if found != "**" and not 1 <= int(found) <= stars:
+            return f"{{{found}}} but the pattern has {stars} '*' segment(s)"
+    if "{" in _PLACEHOLDER.sub("", template) or "}" in _PLACEHOLDER.sub("", template):
+        return "placeholders are {1}, {2}, ... and {**}"
+    return None
+
 
 def _pattern_problem(pattern: str) -> str | None:
     if not pattern.startswith("/"):
         return "must start with '/'"
+    if pattern == "/":
+        return None
     segments = pattern[1:].split("/")
     for i, segment in enumerate(segments):
-        if not _SEGMENT.fullmatch(segment):
+        if not SEGMENT.fullmatch(segment):
             return f"segment {segment!r} is neither a name, '*' nor '**'"
         if segment == "**" and i != len(segments) - 1:
             return "'**' may only end a pattern"
@@ -97,16 +126,30 @@ class Module:
     sunset: date | None
     ignore: tuple[str, ...]
     line: int
+    v2_paths: tuple[tuple[str, str], ...] = ()
 
     def owns(self, path: str) -> bool:
-        """Whether ``path`` (relative to the legacy mount) belongs to this module."""
-        return any(_matches(_segments(p), _segments(path)) for p in self.paths)
+        """Whether ``path`` (relative to the legacy prefix) belongs to this module."""
+        return any(_captures(_segments(p), _segments(path)) is not None for p in self.paths)
+
+    def v2_path(self, path: str) -> str:
+        """Where ``path`` (relative to the legacy prefix) lives on v2, relative to its prefix."""
+        for pattern, template in self.v2_paths:
+            captured = _captures(_segments(pattern), _segments(path))
+            if captured is not None:
+                return _fill(template, captured)
+        return path
 
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    modules: tuple[Module, ...]
-    source: str
+    modules: tuple[Module, ...] = ()
+    source: str = "(no manifest)"
+    # The raw [gateway] table and, per option, "file:line"; validated in gateway.config.
+    options: dict[str, Any] = field(default_factory=dict)
+    option_lines: dict[str, str] = field(default_factory=dict)
+    # Relative python_path entries are relative to this folder.
+    directory: Path | None = None
 
     def module_for(self, path: str) -> Module | None:
         return next((m for m in self.modules if m.owns(path)), None)
@@ -119,12 +162,29 @@ def _segments(path: str) -> list[str]:
     return path.strip("/").split("/") if path.strip("/") else []
 
 
-def _matches(pattern: list[str], path: list[str]) -> bool:
-    if pattern and pattern[0] == "**":
-        return True
-    if not pattern or not path:
-        return not pattern and not path
-    return pattern[0] in ("*", path[0]) and _matches(pattern[1:], path[1:])
+def _captures(pattern: list[str], path: list[str]) -> list[str] | None:
+    """What each wildcard of ``pattern`` matched in ``path`` (``**`` last), or None."""
+    captured: list[str] = []
+    for i, segment in enumerate(pattern):
+        if segment == "**":
+            return [*captured, "/".join(path[i:])]
+        if i >= len(path) or segment not in ("*", path[i]):
+            return None
+        if segment == "*":
+            captured.append(path[i])
+    return captured if len(path) == len(pattern) else None
+
+
+def _fill(template: str, captured: list[str]) -> str:
+    def one(match: re.Match[str]) -> str:
+        return captured[-1] if match[1] == "**" else captured[int(match[1]) - 1]
+
+    return _PLACEHOLDER.sub(one, template)
+
+
+def overlapping(a: str, b: str) -> bool:
+    """Whether some path matches both patterns."""
+    return _overlap(_segments(a), _segments(b))
 
 
 def _overlap(a: list[str], b: list[str]) -> bool:
@@ -137,39 +197,65 @@ def _overlap(a: list[str], b: list[str]) -> bool:
 
 
 class _Lines:
-    """Finds the line of a module's table, or of one key in it, in the raw TOML text."""
+    """Finds the line of a table, or of one key in it, in the raw TOML text."""
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
-        self.headers = [
-            i + 1 for i, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*module\s*\]\]", line)
+        headers = [
+            (i + 1, line.strip())
+            for i, line in enumerate(self.lines)
+            if re.match(r"\s*\[", line) and not re.match(r"\s*\[\s*module\s*\.", line)
         ]
+        self.modules = [(n, self._end(n, headers)) for n, h in headers if _is_module(h)]
+        self.gateway = next(
+            ((n, self._end(n, headers)) for n, h in headers if re.match(r"\[\s*gateway\s*]", h)),
+            None,
+        )
 
-    def of(self, index: int, key: str | None = None) -> int:
-        if index >= len(self.headers):
-            return 1
-        start = self.headers[index]
-        end = self.headers[index + 1] if index + 1 < len(self.headers) else len(self.lines) + 1
+    def _end(self, start: int, headers: list[tuple[int, str]]) -> int:
+        later = [n for n, h in headers if n > start and not re.match(r"\[\s*gateway\s*\.", h)]
+        return later[0] if later else len(self.lines) + 1
+
+    def _find(self, span: tuple[int, int], key: str | None) -> int:
+        start, end = span
         if key is not None:
             for number in range(start + 1, end):
                 if re.match(rf"\s*{re.escape(key)}\s*=", self.lines[number - 1]):
                     return number
         return start
 
+    def of(self, index: int, key: str | None = None) -> int:
+        return self._find(self.modules[index], key) if index < len(self.modules) else 1
 
-def parse_manifest(text: str, *, source: str = "migration.toml") -> Manifest:
+    def of_option(self, key: str | None = None) -> int:
+        return self._find(self.gateway, key) if self.gateway else 1
+
+
+def _is_module(header: str) -> bool:
+    return re.match(r"\[\[\s*module\s*\]\]", header) is not None
+
+
+def parse_manifest(
+    text: str, *, source: str = "migration.toml", directory: Path | None = None
+) -> Manifest:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ManifestError([f"{source}: not valid TOML: {exc}"]) from exc
+        raise ConfigError([f"{source}: not valid TOML: {exc}"]) from exc
     lines = _Lines(text)
     problems: list[str] = []
-    unknown = sorted(set(data) - {"module"})
+    unknown = sorted(set(data) - {"module", "gateway"})
     if unknown:
         problems.append(f"{source}:1: unknown top-level key(s) {', '.join(unknown)}")
+    options = data.get("gateway", {})
+    if not isinstance(options, dict):
+        problems.append(f"{source}:{lines.of_option()}: 'gateway' must be a table")
+        options = {}
     raw_modules = data.get("module", [])
-    if not isinstance(raw_modules, list) or not raw_modules:
-        raise ManifestError([*problems, f"{source}:1: no [[module]] tables"])
+    if not isinstance(raw_modules, list) or (not raw_modules and "gateway" not in data):
+        raise ConfigError(
+            [*problems, f"{source}:1: neither a [gateway] table nor [[module]] tables"]
+        )
 
     modules: list[Module] = []
     for index, raw in enumerate(raw_modules):
@@ -178,8 +264,14 @@ def parse_manifest(text: str, *, source: str = "migration.toml") -> Manifest:
             modules.append(module)
     problems.extend(_conflicts(modules, source))
     if problems:
-        raise ManifestError(problems)
-    return Manifest(modules=tuple(modules), source=source)
+        raise ConfigError(problems)
+    return Manifest(
+        modules=tuple(modules),
+        source=source,
+        options=options,
+        option_lines={key: f"{source}:{lines.of_option(key)}" for key in options},
+        directory=directory,
+    )
 
 
 def _module(
@@ -222,6 +314,7 @@ def _module(
         sunset=spec.sunset,
         ignore=tuple(spec.ignore),
         line=line,
+        v2_paths=tuple(spec.v2_paths.items()),
     )
 
 
@@ -251,5 +344,5 @@ def load_manifest(path: Path) -> Manifest:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ManifestError([f"{path}: cannot read: {exc.strerror}"]) from exc
-    return parse_manifest(text, source=str(path))
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from exc
+    return parse_manifest(text, source=str(path), directory=path.resolve().parent)

@@ -6,13 +6,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import APIRouter, FastAPI
 from flask import Flask
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from gateway.legacy_openapi import openapi_path, sample_path
-from gateway.manifest import Manifest, Module, State
-from shared.models import ShadowComparison, ShadowDrop
+from gateway.config import Config
+from gateway.legacy.openapi import api_rules, documented_methods, openapi_path, sample_path
+from gateway.manifest import Module, State
+from gateway.records import ShadowComparison, ShadowDrop
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,34 +26,47 @@ class RouteRow:
     served_by: str
 
 
-def served_by(module: Module | None) -> str:
+def served_by(module: Module | None, config: Config, rule: str) -> str:
     if module is None or module.state is State.legacy:
         return "legacy"
+    v2_path = config.options.v2_prefix + openapi_path(module.v2_path(rule))
     if module.state is State.shadow:
-        return f"legacy (replayed to v2 at {module.shadow_sample_rate:.0%})"
+        return f"legacy (replayed to v2 {v2_path} at {module.shadow_sample_rate:.0%})"
     if module.state is State.canary:
-        return f"v2 for {module.canary_percent}% of users, legacy for the rest"
-    return "v2"
+        return f"v2 {v2_path} for {module.canary_percent}% of users, legacy for the rest"
+    return f"v2 {v2_path}"
 
 
-def legacy_routes(legacy: Flask, manifest: Manifest) -> list[RouteRow]:
+def legacy_routes(legacy: Flask, config: Config) -> list[RouteRow]:
     rows = []
-    rules = sorted(legacy.url_map.iter_rules(), key=lambda r: (r.rule, sorted(r.methods or [])))
+    prefix, manifest = config.options.legacy_prefix, config.manifest
+    rules = sorted(api_rules(legacy), key=lambda r: (r.rule, sorted(r.methods or [])))
     for rule in rules:
-        if rule.endpoint == "static":
-            continue
         module = manifest.module_for(sample_path(rule.rule))
-        methods = ",".join(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
         rows.append(
             RouteRow(
-                methods=methods,
-                path=f"/legacy{openapi_path(rule.rule)}",
+                methods=",".join(documented_methods(rule)),
+                path=prefix + openapi_path(rule.rule),
                 module=module.name if module else "-",
                 state=str(module.state) if module else "legacy",
-                served_by=served_by(module),
+                served_by=served_by(module, config, rule.rule),
             )
         )
     return rows
+
+
+def v2_operations(v2: Any, prefix: str) -> list[tuple[str, str]]:
+    """(METHOD, path) of every operation v2 documents, under the v2 prefix."""
+    if isinstance(v2, APIRouter):
+        app = FastAPI()
+        app.include_router(v2)
+        v2 = app
+    if not isinstance(v2, FastAPI):
+        return []
+    paths = v2.openapi().get("paths", {})
+    return sorted(
+        (method.upper(), prefix + path) for path, item in paths.items() for method in item
+    )
 
 
 @dataclass(frozen=True, slots=True)

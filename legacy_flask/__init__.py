@@ -11,12 +11,27 @@ from shared.db import Database
 from shared.settings import Settings, get_settings
 from shared.tokens import TokenCore
 
+OPENAPI_COMPONENTS = {
+    "securitySchemes": {
+        "Token": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <jwt>`",
+        }
+    }
+}
+
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Flask:
     """Build the app. The gateway passes its own ``database`` so both sides share engines."""
     settings = settings or get_settings()
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.legacy.max_body_bytes
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # Where a tool (the gateway, a migration script) finds this app's database.
+    app.config["DATABASE_URL"] = settings.database.url
+    # Shared OpenAPI components the views' docstrings refer to (flask-smorest's key).
+    app.config["API_SPEC_OPTIONS"] = {"components": OPENAPI_COMPONENTS}
     app.json.mimetype = "application/json; charset=utf-8"  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 

@@ -41,7 +41,6 @@ def login_required(view: F) -> F:
         _authenticate(required=True)
         return view(*args, **kwargs)
 
-    wrapped.auth = "required"  # type: ignore[attr-defined]  # read by API doc generators
     return cast(F, wrapped)
 
 
@@ -51,7 +50,6 @@ def login_optional(view: F) -> F:
         _authenticate(required=False)
         return view(*args, **kwargs)
 
-    wrapped.auth = "optional"  # type: ignore[attr-defined]
     return cast(F, wrapped)
 
 

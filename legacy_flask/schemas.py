@@ -137,10 +137,7 @@ class NewCommentSchema(_Input):
     body = _text(rules.text_problem, required=True)
 
 
-class ArticleListArgs(_Input):
-    tag = fields.String()
-    author = fields.String()
-    favorited = fields.String()
+class PageArgs(_Input):
     limit = fields.Integer(
         load_default=rules.PAGE_LIMIT_DEFAULT,
         validate=_check(rules.limit_problem),  # type: ignore[arg-type]
@@ -151,6 +148,12 @@ class ArticleListArgs(_Input):
         validate=_check(rules.offset_problem),  # type: ignore[arg-type]
         error_messages={"invalid": rules.NOT_INTEGER},
     )
+
+
+class ArticleListArgs(PageArgs):
+    tag = fields.String()
+    author = fields.String()
+    favorited = fields.String()
 
 
 # Output ---------------------------------------------------------------------------------
@@ -210,11 +213,53 @@ class CommentSchema(Schema):
     )
 
 
+class ArticleListItemSchema(ArticleSchema):
+    """Listings omit the body: the contract's MultipleArticlesResponse has none."""
+
+    class Meta:
+        exclude = ("body",)
+
+
+# The envelopes every answer comes in; the views' docstrings document them (apispec).
+class UserEnvelopeSchema(Schema):
+    user = fields.Nested(UserSchema, required=True)
+
+
+class ProfileEnvelopeSchema(Schema):
+    profile = fields.Nested(ProfileSchema, required=True)
+
+
+class ArticleEnvelopeSchema(Schema):
+    article = fields.Nested(ArticleSchema, required=True)
+
+
+class ArticlesEnvelopeSchema(Schema):
+    articles = fields.List(fields.Nested(ArticleListItemSchema), required=True)
+    articlesCount = fields.Integer(required=True)
+
+
+class CommentEnvelopeSchema(Schema):
+    comment = fields.Nested(CommentSchema, required=True)
+
+
+class CommentsEnvelopeSchema(Schema):
+    comments = fields.List(fields.Nested(CommentSchema), required=True)
+
+
+class TagsSchema(Schema):
+    tags = fields.List(fields.String(), required=True)
+
+
+class ErrorsSchema(Schema):
+    """Every error: ``{"errors": {"<field>": ["<message>", ...]}}``."""
+
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
+
+
 profile_schema = ProfileSchema()
 user_schema = UserSchema()
 article_schema = ArticleSchema()
-# Listings omit the body: the contract's MultipleArticlesResponse has none.
-articles_schema = ArticleSchema(many=True, exclude=("body",))
+articles_schema = ArticleListItemSchema(many=True)
 comment_schema = CommentSchema()
 comments_schema = CommentSchema(many=True)
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     DateTime,
     ForeignKey,
     Index,
@@ -158,33 +157,3 @@ class Comment(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User] = relationship(lazy="raise")
-
-
-class ShadowComparison(Base):
-    """One shadowed request: legacy's answer against v2's for the same request."""
-
-    __tablename__ = "shadow_comparisons"
-    __table_args__ = (Index("ix_shadow_comparisons_module_created_at", "module", "created_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    module: Mapped[str] = mapped_column(String(64))
-    # "matched", "mismatched" or "error" (v2 raised or timed out)
-    outcome: Mapped[str] = mapped_column(String(16))
-    # method, path, query and headers, with credentials and cookies removed
-    request: Mapped[dict[str, Any]] = mapped_column(JSON)
-    legacy_status: Mapped[int] = mapped_column(Integer)
-    v2_status: Mapped[int | None] = mapped_column(Integer, default=None)
-    diff: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    # A stable summary of what differed, so equal mismatches group together.
-    signature: Mapped[str | None] = mapped_column(String(255), default=None)
-    error: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class ShadowDrop(Base):
-    """Samples a module's shadow could not take because its queue was full."""
-
-    __tablename__ = "shadow_drops"
-
-    module: Mapped[str] = mapped_column(String(64), primary_key=True)
-    dropped: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,4 +1,7 @@
-"""Settings for every part of the gateway, read from ``GATEWAY_*`` environment variables."""
+"""Settings of the Conduit example (both of its apps), read from ``CONDUIT_*`` variables.
+
+The gateway has its own options (``GATEWAY_*``); the example is configured into it.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from typing import Self
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ENV_PREFIX = "CONDUIT_"
 MIN_SECRET_BYTES = 32
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "dev", "development", "please-change"}
 
@@ -43,39 +47,21 @@ class JWTSettings(BaseModel):
     leeway_seconds: int = Field(default=10, ge=0)
 
 
-class LegacySettings(BaseModel):
-    # a2wsgi worker threads: legacy throughput against v2 latency (see DESIGN.md figures).
-    threads: int = Field(default=10, ge=1, le=256)
-    # Largest request body handed to Flask, in bytes.
-    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
-
-
-class ShadowSettings(BaseModel):
-    # Samples waiting for replay; past this they are dropped (and counted), never queued.
-    queue_size: int = Field(default=100, ge=1)
-    # A v2 replay slower than this is recorded as an error and abandoned.
-    timeout_seconds: float = Field(default=5.0, gt=0)
-    # Legacy answers larger than this are not sampled (they are not held in memory).
-    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="GATEWAY_",
+        env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
         extra="ignore",
     )
 
     environment: Environment = Environment.development
     var_dir: Path = Path("var")
-    # The migration manifest (GATEWAY_MANIFEST); None means the project's migration.toml.
-    manifest: Path | None = None
+    # Largest request body either app accepts, in bytes.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     jwt: JWTSettings = Field(default_factory=JWTSettings)
-    legacy: LegacySettings = Field(default_factory=LegacySettings)
-    shadow: ShadowSettings = Field(default_factory=ShadowSettings)
-    # GATEWAY_DATABASE_URL, the flat spelling hosting platforms and the issue use, is an alias
-    # of GATEWAY_DATABASE__URL; the nested one (or an explicit database.url) wins.
+    # CONDUIT_DATABASE_URL, the flat spelling hosting platforms use, is an alias of
+    # CONDUIT_DATABASE__URL; the nested one (or an explicit database.url) wins.
     database_url: str | None = Field(default=None, exclude=True, repr=False)
 
     @model_validator(mode="after")
@@ -89,7 +75,7 @@ class Settings(BaseSettings):
         keys = {self.jwt.kid: self.jwt.secret, **self.jwt.previous_keys}
         if self.jwt.secret is None:
             if self.environment is Environment.production:
-                raise ValueError("GATEWAY_JWT__SECRET must be set in production")
+                raise ValueError(f"{ENV_PREFIX}JWT__SECRET must be set in production")
             self.jwt.secret = SecretStr(_local_dev_secret(self.var_dir))
             keys[self.jwt.kid] = self.jwt.secret
         if self.environment is Environment.production:

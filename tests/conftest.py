@@ -13,11 +13,16 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 
+from gateway import migrate as gateway_migrate
+from gateway.dburl import records_url
+from gateway.store import RecordStore
 from shared.db import Database
 from shared.models import Base
 from shared.settings import Environment, Settings
+from tests.gateways import conduit_gateway
 from tests.serving import running_server
 
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -60,14 +65,23 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def gateway_app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
-    from gateway.app import create_app
-
-    return create_app(settings, database=database)
+def records(settings: Settings) -> Iterator[RecordStore]:
+    """The gateway's records beside the suite's database, migrated with its own migrations."""
+    url = records_url(settings.database.url)
+    gateway_migrate.upgrade(url)
+    store = RecordStore(url)
+    yield store
+    asyncio.run(store.dispose())
 
 
 @pytest.fixture(scope="session")
-def server_url(gateway_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def gateway_app(settings: Settings, database: Database, records: RecordStore) -> FastAPI:
+    """The gateway as the shipped manifest configures it, on the suite's database."""
+    return conduit_gateway(settings, database, records)
+
+
+@pytest.fixture(scope="session")
+def server_url(gateway_app: FastAPI) -> Iterator[str]:
     with running_server(gateway_app) as url:
         yield url
 

@@ -1,16 +1,26 @@
-"""The Conduit API in FastAPI, on the shared models, engines and token core."""
+"""The Conduit API in FastAPI, on the shared models, engines and token core.
+
+``create_app()`` serves it alone (``uvicorn --factory v2:create_app``) at ``/api/...``, the
+same paths as the legacy app; the gateway mounts it under its v2 prefix by configuration.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+from shared.db import Database
+from shared.settings import Settings, get_settings
+from shared.tokens import TokenCore
 from v2.errors import install_error_handlers
 from v2.responses import ConduitJSONResponse
 from v2.routers import articles, comments, profiles, tags, users
 from v2.schemas import error_responses
 
-PREFIX = "/v2/api"
+PREFIX = "/api"
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -32,15 +42,26 @@ def build_router() -> APIRouter:
     return router
 
 
-def operations() -> list[tuple[str, str]]:
-    """(METHOD, path) of every v2 operation, as its OpenAPI document lists them."""
-    app = FastAPI()
-    app.include_router(build_router())
-    paths = app.openapi()["paths"]
-    return sorted((method.upper(), path) for path, item in paths.items() for method in item)
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build v2. A ``database`` passed in belongs to the caller; one made here is disposed
+    of when the app shuts down."""
+    settings = settings or get_settings()
+    owns_database = database is None
+    db = database if database is not None else Database(settings.database)
 
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owns_database:
+                await db.dispose_async()
 
-def install(app: FastAPI) -> None:
-    """Serve v2 from ``app``, which must carry ``state.database`` and ``state.tokens``."""
+    # The gateway serves the docs for both sides; v2 alone still serves /openapi.json.
+    app = FastAPI(title="Conduit v2", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.database = db
+    app.state.tokens = TokenCore(settings.jwt)
     app.include_router(build_router())
     install_error_handlers(app)
+    return app

@@ -104,6 +104,11 @@ async def _unexpected(_request: Request, exc: Exception) -> ConduitJSONResponse:
     return error_response(500, {"server": ["internal error"]})
 
 
+def gateway_error(status: int, detail: str) -> ConduitJSONResponse:
+    """Errors the gateway answers itself, in Conduit's shape (its ``errors`` option)."""
+    return error_response(status, {"server" if status >= 500 else "request": [detail]})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ConduitError, _conduit_error)

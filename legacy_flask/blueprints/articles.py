@@ -108,6 +108,20 @@ def _list_args() -> dict[str, Any]:
 @bp.get("")
 @login_optional
 def list_articles() -> dict[str, Any]:
+    """Articles, newest first, filtered.
+
+    ---
+    get:
+      security: [{}, {Token: []}]
+      parameters: [{in: query, schema: ArticleListArgs}]
+      responses:
+        200:
+          description: A page of articles and the total count
+          content: {application/json: {schema: ArticlesEnvelopeSchema}}
+        422:
+          description: Invalid input
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     args = _list_args()
     filters = article_filters(
         tag=args.get("tag"), author=args.get("author"), favorited=args.get("favorited")
@@ -118,12 +132,50 @@ def list_articles() -> dict[str, Any]:
 @bp.get("/feed")
 @login_required
 def feed() -> dict[str, Any]:
+    """Articles by followed authors, newest first.
+
+    ---
+    get:
+      security: [{Token: []}]
+      parameters: [{in: query, schema: PageArgs}]
+      responses:
+        200:
+          description: A page of articles and the total count
+          content: {application/json: {schema: ArticlesEnvelopeSchema}}
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        422:
+          description: Invalid input
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     return _page(get_session(), feed_filters(current_user().id))
 
 
 @bp.post("")
 @login_required
 def create_article() -> tuple[dict[str, Any], int]:
+    """Create an article.
+
+    ---
+    post:
+      security: [{Token: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [article], properties: {article: NewArticleSchema}}
+      responses:
+        201:
+          description: The new article
+          content: {application/json: {schema: ArticleEnvelopeSchema}}
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        422:
+          description: Invalid input
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     data = load_envelope("article", NewArticleSchema())
     session = get_session()
     now = utcnow()
@@ -145,12 +197,52 @@ def create_article() -> tuple[dict[str, Any], int]:
 @bp.get("/<slug>")
 @login_optional
 def get_article(slug: str) -> dict[str, Any]:
+    """An article.
+
+    ---
+    get:
+      security: [{}, {Token: []}]
+      responses:
+        200:
+          description: The article
+          content: {application/json: {schema: ArticleEnvelopeSchema}}
+        404:
+          description: Not found
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     return _one(get_session(), slug)
 
 
 @bp.put("/<slug>")
 @login_required
 def update_article(slug: str) -> dict[str, Any]:
+    """Update an article.
+
+    ---
+    put:
+      security: [{Token: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [article], properties: {article: UpdateArticleSchema}}
+      responses:
+        200:
+          description: The updated article
+          content: {application/json: {schema: ArticleEnvelopeSchema}}
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        403:
+          description: Not the author
+          content: {application/json: {schema: ErrorsSchema}}
+        404:
+          description: Not found
+          content: {application/json: {schema: ErrorsSchema}}
+        422:
+          description: Invalid input
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     data = load_envelope("article", UpdateArticleSchema())
     session = get_session()
     article = _own_article(session, slug)
@@ -169,6 +261,24 @@ def update_article(slug: str) -> dict[str, Any]:
 @bp.delete("/<slug>")
 @login_required
 def delete_article(slug: str) -> tuple[str, int]:
+    """Delete an article.
+
+    ---
+    delete:
+      security: [{Token: []}]
+      responses:
+        204:
+          description: Deleted
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        403:
+          description: Not the author
+          content: {application/json: {schema: ErrorsSchema}}
+        404:
+          description: Not found
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     session = get_session()
     article = _own_article(session, slug)
     # Comments, favourites and tag links go with it (ON DELETE CASCADE).
@@ -180,6 +290,22 @@ def delete_article(slug: str) -> tuple[str, int]:
 @bp.post("/<slug>/favorite")
 @login_required
 def favorite(slug: str) -> dict[str, Any]:
+    """Favorite an article.
+
+    ---
+    post:
+      security: [{Token: []}]
+      responses:
+        200:
+          description: The article
+          content: {application/json: {schema: ArticleEnvelopeSchema}}
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        404:
+          description: Not found
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     session = get_session()
     article_id = article_id_or_404(session, slug)
     user_id = current_user().id
@@ -192,6 +318,22 @@ def favorite(slug: str) -> dict[str, Any]:
 @bp.delete("/<slug>/favorite")
 @login_required
 def unfavorite(slug: str) -> dict[str, Any]:
+    """Unfavorite an article.
+
+    ---
+    delete:
+      security: [{Token: []}]
+      responses:
+        200:
+          description: The article
+          content: {application/json: {schema: ArticleEnvelopeSchema}}
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        404:
+          description: Not found
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     session = get_session()
     article_id = article_id_or_404(session, slug)
     session.execute(

@@ -23,6 +23,19 @@ bp = Blueprint("comments", __name__, url_prefix="/api/articles/<slug>/comments")
 @bp.get("")
 @login_optional
 def list_comments(slug: str) -> dict[str, Any]:
+    """An article's comments.
+
+    ---
+    get:
+      security: [{}, {Token: []}]
+      responses:
+        200:
+          description: The comments
+          content: {application/json: {schema: CommentsEnvelopeSchema}}
+        404:
+          description: Not found
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     session = get_session()
     stmt = comments_for_article(viewer_id=viewer_id(), article_id=article_id_or_404(session, slug))
     views = [CommentView(comment=row[0], following=row.following) for row in session.execute(stmt)]
@@ -32,6 +45,30 @@ def list_comments(slug: str) -> dict[str, Any]:
 @bp.post("")
 @login_required
 def add_comment(slug: str) -> tuple[dict[str, Any], int]:
+    """Comment on an article.
+
+    ---
+    post:
+      security: [{Token: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [comment], properties: {comment: NewCommentSchema}}
+      responses:
+        201:
+          description: The new comment
+          content: {application/json: {schema: CommentEnvelopeSchema}}
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        404:
+          description: Not found
+          content: {application/json: {schema: ErrorsSchema}}
+        422:
+          description: Invalid input
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     data = load_envelope("comment", NewCommentSchema())
     session = get_session()
     me = current_user()
@@ -52,6 +89,24 @@ def add_comment(slug: str) -> tuple[dict[str, Any], int]:
 @bp.delete("/<int:comment_id>")
 @login_required
 def delete_comment(slug: str, comment_id: int) -> tuple[str, int]:
+    """Delete a comment.
+
+    ---
+    delete:
+      security: [{Token: []}]
+      responses:
+        204:
+          description: Deleted
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        403:
+          description: Not the author
+          content: {application/json: {schema: ErrorsSchema}}
+        404:
+          description: Not found
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     session = get_session()
     comment = session.scalar(
         select(Comment).where(

@@ -35,12 +35,41 @@ def _target(session: Session, username: str) -> User:
 @bp.get("/<username>")
 @login_optional
 def get_profile(username: str) -> dict[str, Any]:
+    """A profile.
+
+    ---
+    get:
+      security: [{}, {Token: []}]
+      responses:
+        200:
+          description: The profile
+          content: {application/json: {schema: ProfileEnvelopeSchema}}
+        404:
+          description: Not found
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     return _profile(get_session(), username)
 
 
 @bp.post("/<username>/follow")
 @login_required
 def follow(username: str) -> dict[str, Any]:
+    """Follow a user.
+
+    ---
+    post:
+      security: [{Token: []}]
+      responses:
+        200:
+          description: The followed profile
+          content: {application/json: {schema: ProfileEnvelopeSchema}}
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        404:
+          description: Not found
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     session = get_session()
     me, target = current_user(), _target(session, username)
     if target.id == me.id:
@@ -54,6 +83,22 @@ def follow(username: str) -> dict[str, Any]:
 @bp.delete("/<username>/follow")
 @login_required
 def unfollow(username: str) -> dict[str, Any]:
+    """Unfollow a user.
+
+    ---
+    delete:
+      security: [{Token: []}]
+      responses:
+        200:
+          description: The unfollowed profile
+          content: {application/json: {schema: ProfileEnvelopeSchema}}
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        404:
+          description: Not found
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     session = get_session()
     me, target = current_user(), _target(session, username)
     session.execute(

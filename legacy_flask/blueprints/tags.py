@@ -14,4 +14,13 @@ bp = Blueprint("tags", __name__, url_prefix="/api")
 
 @bp.get("/tags")
 def list_tags() -> dict[str, Any]:
+    """Tags in use.
+
+    ---
+    get:
+      responses:
+        200:
+          description: The tags
+          content: {application/json: {schema: TagsSchema}}
+    """
     return {"tags": list(get_session().scalars(tags_in_use()))}

@@ -52,6 +52,26 @@ def _commit(session: Session) -> None:
 
 @bp.post("/users")
 def register() -> tuple[dict[str, Any], int]:
+    """Register a user.
+
+    ---
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [user], properties: {user: NewUserSchema}}
+      responses:
+        201:
+          description: The new user, with a token
+          content: {application/json: {schema: UserEnvelopeSchema}}
+        409:
+          description: Username or email taken
+          content: {application/json: {schema: ErrorsSchema}}
+        422:
+          description: Invalid input
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     data = load_envelope("user", NewUserSchema())
     session = get_session()
     _refuse_taken(session, username=data["username"], email=data["email"])
@@ -67,6 +87,26 @@ def register() -> tuple[dict[str, Any], int]:
 
 @bp.post("/users/login")
 def login() -> dict[str, Any]:
+    """Log in.
+
+    ---
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [user], properties: {user: LoginSchema}}
+      responses:
+        200:
+          description: The user, with a token
+          content: {application/json: {schema: UserEnvelopeSchema}}
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        422:
+          description: Invalid input
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     data = load_envelope("user", LoginSchema())
     session = get_session()
     user = session.scalar(select(User).where(User.email == data["email"]))
@@ -83,12 +123,49 @@ def login() -> dict[str, Any]:
 @bp.get("/user")
 @login_required
 def get_current_user() -> dict[str, Any]:
+    """The current user.
+
+    ---
+    get:
+      security: [{Token: []}]
+      responses:
+        200:
+          description: The user
+          content: {application/json: {schema: UserEnvelopeSchema}}
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     return _user_body(current_user(), g.token)
 
 
 @bp.put("/user")
 @login_required
 def update_current_user() -> dict[str, Any]:
+    """Update the current user.
+
+    ---
+    put:
+      security: [{Token: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [user], properties: {user: UpdateUserSchema}}
+      responses:
+        200:
+          description: The updated user
+          content: {application/json: {schema: UserEnvelopeSchema}}
+        401:
+          description: Missing or bad token
+          content: {application/json: {schema: ErrorsSchema}}
+        409:
+          description: Username or email taken
+          content: {application/json: {schema: ErrorsSchema}}
+        422:
+          description: Invalid input
+          content: {application/json: {schema: ErrorsSchema}}
+    """
     data = load_envelope("user", UpdateUserSchema())
     session = get_session()
     user = current_user()

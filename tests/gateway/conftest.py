@@ -8,10 +8,11 @@ import httpx
 import pytest
 
 import legacy_flask
-from gateway.app import create_app
+from gateway.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 from tests.gateway.probe import ProbeState, probe_blueprint
+from tests.gateways import conduit_gateway
 from tests.serving import running_server
 
 PROBE_MAX_BODY = 2 * 1024 * 1024
@@ -19,8 +20,7 @@ PROBE_MAX_BODY = 2 * 1024 * 1024
 
 @pytest.fixture(scope="session")
 def probe_settings(settings: Settings) -> Settings:
-    legacy = settings.legacy.model_copy(update={"max_body_bytes": PROBE_MAX_BODY})
-    return settings.model_copy(update={"legacy": legacy})
+    return settings.model_copy(update={"max_body_bytes": PROBE_MAX_BODY})
 
 
 @pytest.fixture(scope="session")
@@ -30,11 +30,11 @@ def probe_state() -> ProbeState:
 
 @pytest.fixture(scope="session")
 def probe_url(
-    probe_settings: Settings, database: Database, probe_state: ProbeState
+    probe_settings: Settings, database: Database, records: RecordStore, probe_state: ProbeState
 ) -> Iterator[str]:
     flask_app = legacy_flask.create_app(probe_settings, database=database)
     flask_app.register_blueprint(probe_blueprint(probe_state))
-    app = create_app(probe_settings, database=database, legacy_app=flask_app)
+    app = conduit_gateway(probe_settings, database, records, legacy=flask_app)
     with running_server(app) as url:
         yield url
 

@@ -1,17 +1,23 @@
-"""GET /health reports whether the gateway can reach its database, and is never cached."""
+"""GET /health reports whether the gateway can reach its records' database, never cached."""
 
 from __future__ import annotations
 
 import httpx
 
 from gateway.app import create_app
+from gateway.config import configure
+from gateway.manifest import Manifest
+from gateway.store import RecordStore
+from shared.db import Database
 from shared.settings import Settings
+from tests.gateways import conduit_gateway
 from tests.serving import free_port, running_server
 
 
-def test_health_is_ok_with_a_reachable_database(settings: Settings) -> None:
-    # The app creates (and on shutdown disposes of) its own engines, as in production.
-    app = create_app(settings)
+def test_health_is_ok_with_a_reachable_database(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
+    app = conduit_gateway(settings, database, records)
 
     with running_server(app) as base:
         response = httpx.get(f"{base}/health")
@@ -21,19 +27,24 @@ def test_health_is_ok_with_a_reachable_database(settings: Settings) -> None:
     assert response.headers["cache-control"] == "no-store"
 
 
-def test_health_is_degraded_when_the_database_is_unreachable(settings: Settings) -> None:
-    url = f"postgresql://conduit:conduit@127.0.0.1:{free_port()}/conduit"
-    unreachable = settings.model_copy(
-        update={"database": settings.database.model_copy(update={"url": url})}
-    )
-    app = create_app(unreachable)
+def _hello(environ: object, start_response: object) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])  # type: ignore[operator]
+    return [b"hello\n"]
+
+
+def test_health_is_degraded_when_the_database_is_unreachable() -> None:
+    url = f"postgresql://gateway:gateway@127.0.0.1:{free_port()}/gateway"
+    config = configure(Manifest(), flags={"database": url}, environ={})
+    # The gateway creates (and on shutdown disposes of) its own store, as in production.
+    app = create_app(config, legacy=_hello)
 
     with running_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
         response = http.get("/health")
-        legacy = http.get("/legacy/api/nope")
+        legacy = http.get("/legacy/anything")
 
     assert response.status_code == 503
     assert response.json() == {"status": "degraded", "database": "unreachable"}
     assert response.headers["cache-control"] == "no-store"
-    # The gateway itself stays up: routes that need no database still answer.
-    assert legacy.status_code == 404
+    # The gateway itself stays up: what needs no database still answers.
+    assert legacy.status_code == 200
+    assert legacy.text == "hello\n"

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from gateway.app import create_app
+from gateway.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 from tests.gateway.probe import ProbeState
+from tests.gateways import conduit_gateway
 from tests.serving import running_server
 
 if TYPE_CHECKING:
@@ -184,8 +185,8 @@ def _broken_stream(start_response: StartResponse) -> Iterator[bytes]:
 
 
 @pytest.fixture(scope="module")
-def raw_wsgi_url(settings: Settings, database: Database) -> Iterator[str]:
-    app = create_app(settings, database=database, legacy_app=_raising_wsgi)
+def raw_wsgi_url(settings: Settings, database: Database, records: RecordStore) -> Iterator[str]:
+    app = conduit_gateway(settings, database, records, legacy=_raising_wsgi)
     with running_server(app) as url:
         yield url
 

@@ -10,7 +10,6 @@ from click.testing import CliRunner
 
 from gateway.cli import main
 from gateway.manifest import ManifestError, State, load_manifest, parse_manifest
-from shared.settings import get_settings
 
 REPO_MANIFEST = Path(__file__).resolve().parents[2] / "migration.toml"
 
@@ -29,6 +28,10 @@ name = "comments"
 paths = ["/api/articles/*/comments/**"]
 state = "shadow"
 shadow_sample_rate = 0.5
+
+[gateway]
+legacy = "legacy_flask:create_app"
+v2 = "v2:create_app"
 """
 
 
@@ -145,7 +148,7 @@ def test_duplicate_names_and_bad_toml_are_refused() -> None:
     (syntax,) = _problems("[[module]\nname = 1")
     assert syntax.startswith("m.toml: not valid TOML:")
     assert "line 1" in syntax
-    assert _problems("") == ["m.toml:1: no [[module]] tables"]
+    assert _problems("") == ["m.toml:1: neither a [gateway] table nor [[module]] tables"]
 
 
 def test_manifest_check_command(tmp_path: Path) -> None:
@@ -173,11 +176,9 @@ def test_serve_refuses_a_bad_manifest_before_starting(
     bad = tmp_path / "bad.toml"
     bad.write_text(VALID.replace("canary_percent = 25", "canary_percent = 101"))
     monkeypatch.setenv("GATEWAY_MANIFEST", str(bad))
-    monkeypatch.setenv("GATEWAY_DATABASE__URL", f"sqlite:///{tmp_path / 'never.db'}")
-    get_settings.cache_clear()
+    monkeypatch.setenv("GATEWAY_DATABASE", f"sqlite:///{tmp_path / 'never.db'}")
 
     result = CliRunner().invoke(main, ["serve", "--port", "0"])
-    get_settings.cache_clear()
 
     assert result.exit_code == 1
     assert f"{bad}:5: module articles canary_percent" in result.output

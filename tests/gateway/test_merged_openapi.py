@@ -8,10 +8,10 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from gateway.app import create_app
-from gateway.manifest import parse_manifest
+from gateway.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
+from tests.gateways import conduit_gateway
 from tests.serving import running_server
 
 MANIFEST = """\
@@ -27,8 +27,8 @@ paths = ["/api/articles", "/api/articles/**"]
 
 
 @pytest.fixture(scope="module")
-def spec(settings: Settings, database: Database) -> dict[str, Any]:
-    app = create_app(settings, database=database, manifest=parse_manifest(MANIFEST))
+def spec(settings: Settings, database: Database, records: RecordStore) -> dict[str, Any]:
+    app = conduit_gateway(settings, database, records, manifest=MANIFEST)
     with running_server(app) as url:
         document: dict[str, Any] = httpx.get(f"{url}/openapi.json").json()
     return document

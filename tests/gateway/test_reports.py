@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from click.testing import CliRunner
+from sqlalchemy import delete
 
 import legacy_flask
 from gateway.cli import main
-from gateway.manifest import parse_manifest
+from gateway.records import ShadowComparison, ShadowDrop
 from gateway.reports import legacy_routes, parity
+from gateway.store import RecordStore
 from shared.db import Database
-from shared.models import ShadowComparison, ShadowDrop
 from shared.settings import Settings
+from tests.gateways import conduit_config
 
 MANIFEST = """\
 [[module]]
@@ -29,20 +34,26 @@ name = "tags"
 paths = ["/api/tags"]
 state = "shadow"
 shadow_sample_rate = 0.25
+
+[module.v2_paths]
+"/api/tags" = "/api/labels"
 """
 
 
 def test_routes_name_module_state_and_server(settings: Settings, database: Database) -> None:
     legacy = legacy_flask.create_app(settings, database=database)
 
-    rows = {(r.methods, r.path): r for r in legacy_routes(legacy, parse_manifest(MANIFEST))}
+    rows = {(r.methods, r.path): r for r in legacy_routes(legacy, conduit_config(MANIFEST))}
 
     assert len(rows) == 19  # every Conduit operation
-    assert rows[("GET", "/legacy/api/articles/{slug}")].served_by == "v2"
+    assert rows[("GET", "/legacy/api/articles/{slug}")].served_by == "v2 /v2/api/articles/{slug}"
     comment = rows[("DELETE", "/legacy/api/articles/{slug}/comments/{comment_id}")]
     assert (comment.module, comment.state) == ("comments", "canary")
-    assert comment.served_by == "v2 for 10% of users, legacy for the rest"
-    assert rows[("GET", "/legacy/api/tags")].served_by == "legacy (replayed to v2 at 25%)"
+    assert comment.served_by == (
+        "v2 /v2/api/articles/{slug}/comments/{comment_id} for 10% of users, legacy for the rest"
+    )
+    tags = rows[("GET", "/legacy/api/tags")]
+    assert tags.served_by == "legacy (replayed to v2 /v2/api/labels at 25%)"
     login = rows[("POST", "/legacy/api/users/login")]
     assert (login.module, login.served_by) == ("-", "legacy")
 
@@ -70,8 +81,16 @@ def _comparison(module: str, outcome: str, signature: str | None = None) -> Shad
     )
 
 
-def test_parity_counts_rates_drops_and_groups_mismatches(database: Database) -> None:
-    with database.transaction() as session:
+@pytest.fixture
+def empty_records(records: RecordStore) -> Iterator[RecordStore]:
+    yield records
+    with records.session() as session, session.begin():
+        session.execute(delete(ShadowComparison))
+        session.execute(delete(ShadowDrop))
+
+
+def test_parity_counts_rates_drops_and_groups_mismatches(empty_records: RecordStore) -> None:
+    with empty_records.session() as session, session.begin():
         session.add_all(
             [_comparison("tags", "matched") for _ in range(6)]
             + [_comparison("tags", "mismatched", "root['tags'][*]") for _ in range(3)]
@@ -80,7 +99,7 @@ def test_parity_counts_rates_drops_and_groups_mismatches(database: Database) -> 
             + [ShadowDrop(module="tags", dropped=4)]
         )
 
-    with database.session(write=False) as session:
+    with empty_records.session() as session:
         tags, articles = parity(session, ["tags", "articles"], top=2)
 
     assert (tags.comparisons, tags.matched, tags.errors, tags.dropped) == (11, 6, 1, 4)

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gateway.app import create_app
-from gateway.manifest import parse_manifest
 from gateway.routing import canary_bucket
+from gateway.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 from shared.tokens import TokenCore
 from tests.conduit import Api
+from tests.gateways import conduit_gateway
 from tests.serving import running_server
 
 MANIFEST = """\
@@ -45,8 +45,8 @@ sunset = 2027-06-30
 
 
 @pytest.fixture(scope="module")
-def migrating_url(settings: Settings, database: Database) -> Iterator[str]:
-    app = create_app(settings, database=database, manifest=parse_manifest(MANIFEST))
+def migrating_url(settings: Settings, database: Database, records: RecordStore) -> Iterator[str]:
+    app = conduit_gateway(settings, database, records, manifest=MANIFEST)
     with running_server(app) as url:
         yield url
 

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import anyio
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import delete, select
 
-from gateway.app import create_app
-from gateway.manifest import parse_manifest
+import v2 as conduit_v2
+from gateway.records import ShadowComparison, ShadowDrop
+from gateway.store import RecordStore
 from shared.db import Database
-from shared.models import ShadowComparison, ShadowDrop
-from shared.settings import Settings, ShadowSettings
+from shared.settings import Settings
 from tests.conduit import Api
+from tests.gateways import conduit_gateway
 from tests.serving import running_server
 from v2.deps import get_optional_user, get_session
 
@@ -32,42 +35,66 @@ ignore = {ignore or []!r}
 """
 
 
+@pytest.fixture(autouse=True)
+def _no_records(records: RecordStore) -> Iterator[None]:
+    yield
+    with records.session() as session, session.begin():
+        session.execute(delete(ShadowComparison))
+        session.execute(delete(ShadowDrop))
+
+
 @contextmanager
 def shadow_gateway(
     settings: Settings,
     database: Database,
+    records: RecordStore,
     *,
     ignore: list[str] | None = None,
     overrides: dict[Callable[..., Any], Callable[..., Any]] | None = None,
     **shadow: Any,
 ) -> Iterator[tuple[Api, Api]]:
-    custom = settings.model_copy(update={"shadow": ShadowSettings(**shadow)})
-    app = create_app(custom, database=database, manifest=parse_manifest(_manifest(ignore)))
-    app.dependency_overrides.update(overrides or {})
+    v2_app = conduit_v2.create_app(settings, database=database)
+    v2_app.dependency_overrides.update(overrides or {})
+    app = conduit_gateway(
+        settings, database, records, manifest=_manifest(ignore), v2=v2_app, shadow=shadow
+    )
     with running_server(app) as url, httpx.Client(base_url=url, timeout=30) as http:
         yield Api(http, "/legacy/api"), Api(http, "/v2/api")
 
 
-def _records(database: Database, count: int, *, timeout: float = 10) -> list[ShadowComparison]:
-    """Wait until ``count`` comparisons are stored (the shadow runs after the answer)."""
+def _records(records: RecordStore, count: int, *, timeout: float = 10) -> list[ShadowComparison]:
+    """Poll, with a deadline, until ``count`` comparisons are stored (the shadow runs after
+    the answer)."""
     deadline = time.monotonic() + timeout
     while True:
-        with database.session(write=False) as session:
+        with records.session() as session:
             rows = list(session.scalars(select(ShadowComparison).order_by(ShadowComparison.id)))
         if len(rows) >= count or time.monotonic() > deadline:
             return rows
         time.sleep(0.05)
 
 
+class Gate:
+    """A v2 dependency that holds every replay until the test opens the gate."""
+
+    def __init__(self) -> None:
+        self.opened = threading.Event()
+
+    async def __call__(self) -> None:
+        # Waits in a worker thread so the server's event loop stays free; never forever.
+        await anyio.to_thread.run_sync(self.opened.wait, 20)
+        raise RuntimeError("held by the gate")
+
+
 def test_a_matching_answer_is_recorded_without_credentials(
-    settings: Settings, database: Database
+    settings: Settings, database: Database, records: RecordStore
 ) -> None:
-    with shadow_gateway(settings, database) as (legacy, v2):
+    with shadow_gateway(settings, database, records) as (legacy, v2):
         alice = v2.register("alice")
         slug = v2.create_article(alice)["slug"]
 
         response = legacy.get(f"/articles/{slug}", user=alice, headers={"Cookie": "sid=secret"})
-        (record,) = _records(database, 1)
+        (record,) = _records(records, 1)
 
     assert response.status_code == 200
     assert response.headers["x-served-by"] == "legacy"
@@ -82,17 +109,17 @@ def test_a_matching_answer_is_recorded_without_credentials(
 
 
 def test_a_planted_mismatch_is_recorded_with_its_diff(
-    settings: Settings, database: Database
+    settings: Settings, database: Database, records: RecordStore
 ) -> None:
     # The planted bug: v2 forgets who is asking, so `favorited` comes back false.
     forgetful = {get_optional_user: lambda: None}
-    with shadow_gateway(settings, database, overrides=forgetful) as (legacy, _v2):
+    with shadow_gateway(settings, database, records, overrides=forgetful) as (legacy, _v2):
         alice = legacy.register("alice")
         slug = legacy.create_article(alice)["slug"]
         legacy.post(f"/articles/{slug}/favorite", user=alice)
 
         response = legacy.get(f"/articles/{slug}", user=alice)
-        records = _records(database, 1)
+        records = _records(records, 1)
 
     assert response.json()["article"]["favorited"] is True  # the client got legacy's answer
     (record,) = records  # the POSTs were never replayed
@@ -103,9 +130,13 @@ def test_a_planted_mismatch_is_recorded_with_its_diff(
     }
 
 
-def test_an_ignore_rule_suppresses_the_mismatch(settings: Settings, database: Database) -> None:
+def test_an_ignore_rule_suppresses_the_mismatch(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
     forgetful = {get_optional_user: lambda: None}
-    with shadow_gateway(settings, database, overrides=forgetful, ignore=["article.favorited"]) as (
+    with shadow_gateway(
+        settings, database, records, overrides=forgetful, ignore=["article.favorited"]
+    ) as (
         legacy,
         _v2,
     ):
@@ -114,7 +145,7 @@ def test_an_ignore_rule_suppresses_the_mismatch(settings: Settings, database: Da
         legacy.post(f"/articles/{slug}/favorite", user=alice)
 
         legacy.get(f"/articles/{slug}", user=alice)
-        (record,) = _records(database, 1)
+        (record,) = _records(records, 1)
 
     assert record.outcome == "matched"
 
@@ -123,14 +154,16 @@ def _broken_session() -> None:
     raise RuntimeError("planted failure")
 
 
-def test_a_v2_exception_never_reaches_the_client(settings: Settings, database: Database) -> None:
-    with shadow_gateway(settings, database, overrides={get_session: _broken_session}) as (
+def test_a_v2_exception_never_reaches_the_client(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
+    with shadow_gateway(settings, database, records, overrides={get_session: _broken_session}) as (
         legacy,
         _v2,
     ):
         response = legacy.get("/articles")
         again = legacy.get("/articles")
-        records = _records(database, 2)
+        records = _records(records, 2)
 
     assert (response.status_code, again.status_code) == (200, 200)
     assert response.json() == {"articles": [], "articlesCount": 0}
@@ -139,40 +172,71 @@ def test_a_v2_exception_never_reaches_the_client(settings: Settings, database: D
     assert "planted failure" in records[0].error
 
 
-async def _slow_session() -> None:
-    await asyncio.sleep(1.0)
-
-
-def test_a_slow_v2_is_recorded_as_a_timeout(settings: Settings, database: Database) -> None:
-    with shadow_gateway(
-        settings, database, overrides={get_session: _slow_session}, timeout_seconds=0.2
-    ) as (legacy, _v2):
-        started = time.monotonic()
-        response = legacy.get("/articles")
-        elapsed = time.monotonic() - started
-        (record,) = _records(database, 1)
+def test_the_client_never_waits_for_the_replay(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
+    gate = Gate()
+    try:
+        with shadow_gateway(settings, database, records, overrides={get_session: gate}) as (
+            legacy,
+            _v2,
+        ):
+            # The replay is held until the gate opens: had the client waited for it, this
+            # request could only end by the client's own timeout.
+            response = legacy.get("/articles")
+            stored_before = len(_records(records, 0))
+            gate.opened.set()
+            (record,) = _records(records, 1)
+    finally:
+        gate.opened.set()
 
     assert response.status_code == 200
-    assert elapsed < 1.0  # the client never waited for the shadow
+    assert stored_before == 0
+    assert record.outcome == "error"
+    assert record.error is not None
+    assert "held by the gate" in record.error
+
+
+def test_a_slow_v2_is_recorded_as_a_timeout(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
+    gate = Gate()
+    try:
+        with shadow_gateway(
+            settings, database, records, overrides={get_session: gate}, timeout_seconds=0.2
+        ) as (legacy, _v2):
+            response = legacy.get("/articles")
+            (record,) = _records(records, 1)
+    finally:
+        gate.opened.set()
+
+    assert response.status_code == 200
     assert record.outcome == "error"
     assert record.error == "v2 did not answer within 0.2 s"
 
 
-def test_a_full_queue_drops_and_counts_samples(settings: Settings, database: Database) -> None:
-    with shadow_gateway(
-        settings, database, overrides={get_session: _slow_session}, queue_size=1, timeout_seconds=5
-    ) as (legacy, _v2):
-        answers = [legacy.get("/articles").status_code for _ in range(8)]
-        # At most one sample runs and one waits; the rest were dropped. Wait for them to land.
-        deadline = time.monotonic() + 10
-        dropped = 0
-        while time.monotonic() < deadline:
-            with database.session(write=False) as session:
-                dropped = session.scalar(select(ShadowDrop.dropped)) or 0
-            recorded = len(_records(database, 0))
-            if dropped + recorded == 8:
-                break
-            time.sleep(0.1)
+def test_a_full_queue_drops_and_counts_samples(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
+    gate = Gate()
+    try:
+        with shadow_gateway(
+            settings, database, records, overrides={get_session: gate}, queue_size=1
+        ) as (legacy, _v2):
+            answers = [legacy.get("/articles").status_code for _ in range(8)]
+            # One sample is held by the gate, at most one waits; the rest were dropped.
+            gate.opened.set()
+            deadline = time.monotonic() + 10
+            dropped = recorded = 0
+            while time.monotonic() < deadline:
+                with records.session() as session:
+                    dropped = session.scalar(select(ShadowDrop.dropped)) or 0
+                recorded = len(_records(records, 0))
+                if dropped + recorded == 8:
+                    break
+                time.sleep(0.05)
+    finally:
+        gate.opened.set()
 
     assert answers == [200] * 8
     assert dropped >= 5

@@ -18,13 +18,13 @@ def test_flask_run_serves_the_api_alone(settings: Settings, tmp_path: Path) -> N
     port = free_port()
     env = {
         **os.environ,
-        "GATEWAY_DATABASE__URL": f"sqlite:///{tmp_path / 'alone.db'}",
-        "GATEWAY_JWT__SECRET": TEST_JWT_SECRET,
-        "GATEWAY_VAR_DIR": str(tmp_path),
+        "CONDUIT_DATABASE__URL": f"sqlite:///{tmp_path / 'alone.db'}",
+        "CONDUIT_JWT__SECRET": TEST_JWT_SECRET,
+        "CONDUIT_VAR_DIR": str(tmp_path),
     }
     # The schema comes from the migrations, as it would for a team running it by hand.
     subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "db", "upgrade"], env=env, check=True, timeout=60
+        [sys.executable, "-m", "shared.cli", "db", "upgrade"], env=env, check=True, timeout=60
     )
     with subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "legacy_flask", "run", "--port", str(port)],

@@ -10,7 +10,7 @@ from tests.conftest import TEST_JWT_SECRET
 
 @pytest.fixture(autouse=True)
 def _no_database_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("GATEWAY_DATABASE__URL", "GATEWAY_DATABASE_URL", "GATEWAY_DATABASE__ECHO"):
+    for name in ("CONDUIT_DATABASE__URL", "CONDUIT_DATABASE_URL", "CONDUIT_DATABASE__ECHO"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -30,7 +30,7 @@ def test_database_url_defaults_to_the_local_sqlite_file(tmp_path: Path) -> None:
 
 
 def test_flat_database_url_is_an_alias(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", "postgresql://app@db/conduit")
+    monkeypatch.setenv("CONDUIT_DATABASE_URL", "postgresql://app@db/conduit")
 
     assert _settings(tmp_path).database.url == "postgresql://app@db/conduit"
 
@@ -38,8 +38,8 @@ def test_flat_database_url_is_an_alias(tmp_path: Path, monkeypatch: pytest.Monke
 def test_nested_database_url_wins_over_the_alias(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", "postgresql://app@alias/conduit")
-    monkeypatch.setenv("GATEWAY_DATABASE__URL", "postgresql://app@nested/conduit")
+    monkeypatch.setenv("CONDUIT_DATABASE_URL", "postgresql://app@alias/conduit")
+    monkeypatch.setenv("CONDUIT_DATABASE__URL", "postgresql://app@nested/conduit")
 
     assert _settings(tmp_path).database.url == "postgresql://app@nested/conduit"
 
@@ -47,7 +47,7 @@ def test_nested_database_url_wins_over_the_alias(
 def test_explicit_database_url_wins_over_the_alias(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", "postgresql://app@alias/conduit")
+    monkeypatch.setenv("CONDUIT_DATABASE_URL", "postgresql://app@alias/conduit")
 
     settings = _settings(tmp_path, database={"url": "sqlite:///explicit.db"})
 
@@ -57,8 +57,8 @@ def test_explicit_database_url_wins_over_the_alias(
 def test_alias_keeps_other_nested_database_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", "postgresql://app@alias/conduit")
-    monkeypatch.setenv("GATEWAY_DATABASE__ECHO", "true")
+    monkeypatch.setenv("CONDUIT_DATABASE_URL", "postgresql://app@alias/conduit")
+    monkeypatch.setenv("CONDUIT_DATABASE__ECHO", "true")
 
     database = _settings(tmp_path).database
 

@@ -22,11 +22,11 @@ OTHER_STRONG = "p" * 40
 @pytest.fixture(autouse=True)
 def _no_gateway_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (
-        "GATEWAY_ENVIRONMENT",
-        "GATEWAY_VAR_DIR",
-        "GATEWAY_JWT__SECRET",
-        "GATEWAY_JWT__KID",
-        "GATEWAY_JWT__PREVIOUS_KEYS",
+        "CONDUIT_ENVIRONMENT",
+        "CONDUIT_VAR_DIR",
+        "CONDUIT_JWT__SECRET",
+        "CONDUIT_JWT__KID",
+        "CONDUIT_JWT__PREVIOUS_KEYS",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -36,7 +36,7 @@ def _production(tmp_path: Path, **jwt: object) -> Settings:
 
 
 def test_production_requires_a_secret(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="GATEWAY_JWT__SECRET must be set in production"):
+    with pytest.raises(ValidationError, match="CONDUIT_JWT__SECRET must be set in production"):
         _production(tmp_path)
 
     assert list(tmp_path.iterdir()) == []  # no development secret was made up
@@ -45,7 +45,7 @@ def test_production_requires_a_secret(tmp_path: Path) -> None:
 def test_production_environment_read_from_env_requires_a_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GATEWAY_ENVIRONMENT", "production")
+    monkeypatch.setenv("CONDUIT_ENVIRONMENT", "production")
 
     with pytest.raises(ValidationError, match="must be set in production"):
         Settings(var_dir=tmp_path)
@@ -118,9 +118,9 @@ def test_development_keeps_an_explicit_secret(tmp_path: Path) -> None:
 def test_secret_and_previous_keys_are_read_from_env(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GATEWAY_JWT__SECRET", STRONG)
-    monkeypatch.setenv("GATEWAY_JWT__KID", "k1")
-    monkeypatch.setenv("GATEWAY_JWT__PREVIOUS_KEYS", json.dumps({"k0": OTHER_STRONG}))
+    monkeypatch.setenv("CONDUIT_JWT__SECRET", STRONG)
+    monkeypatch.setenv("CONDUIT_JWT__KID", "k1")
+    monkeypatch.setenv("CONDUIT_JWT__PREVIOUS_KEYS", json.dumps({"k0": OTHER_STRONG}))
 
     settings = Settings(environment=Environment.production, var_dir=tmp_path)
 
@@ -137,8 +137,8 @@ def test_secret_and_previous_keys_are_read_from_env(
 def test_short_previous_key_from_env_is_rejected_in_production(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GATEWAY_JWT__SECRET", STRONG)
-    monkeypatch.setenv("GATEWAY_JWT__PREVIOUS_KEYS", '{"k0": "tooshort"}')
+    monkeypatch.setenv("CONDUIT_JWT__SECRET", STRONG)
+    monkeypatch.setenv("CONDUIT_JWT__PREVIOUS_KEYS", '{"k0": "tooshort"}')
 
     with pytest.raises(ValidationError, match="'k0'"):
         Settings(environment=Environment.production, var_dir=tmp_path)

@@ -1,15 +1,15 @@
+"""The Conduit example's own command: its schema and its demo data."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, func, inspect, pool, select
 
-from gateway import cli
-from shared import demo, migrate
+from shared import cli, demo, migrate
 from shared.models import Article, Base, Comment, Favorite, Follow, User
 from shared.settings import get_settings
 
@@ -18,10 +18,10 @@ from shared.settings import get_settings
 def db_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point the CLI's settings (read from the environment) at a new SQLite file."""
     path = tmp_path / "cli.db"
-    monkeypatch.setenv("GATEWAY_DATABASE__URL", f"sqlite:///{path}")
-    monkeypatch.setenv("GATEWAY_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("GATEWAY_ENVIRONMENT", "development")
-    monkeypatch.delenv("GATEWAY_DATABASE_URL", raising=False)
+    monkeypatch.setenv("CONDUIT_DATABASE__URL", f"sqlite:///{path}")
+    monkeypatch.setenv("CONDUIT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CONDUIT_ENVIRONMENT", "development")
+    monkeypatch.delenv("CONDUIT_DATABASE_URL", raising=False)
     get_settings.cache_clear()
     yield path
     get_settings.cache_clear()
@@ -78,55 +78,25 @@ def test_demo_seeds_once(db_file: Path) -> None:
 
 
 def test_demo_is_refused_in_production(db_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GATEWAY_ENVIRONMENT", "production")
-    monkeypatch.setenv("GATEWAY_JWT__SECRET", "a-production-secret-of-more-than-32-bytes")
+    monkeypatch.setenv("CONDUIT_ENVIRONMENT", "production")
+    monkeypatch.setenv("CONDUIT_JWT__SECRET", "a-production-secret-of-more-than-32-bytes")
 
     result = _run("demo")
 
     assert result.exit_code == 1
     assert "refused in production" in result.output
-    assert _counts(db_file)["users"] == 0
+    assert not db_file.exists()  # refused before anything was touched
 
 
 def test_invalid_settings_give_a_clear_error(
     db_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GATEWAY_ENVIRONMENT", "production")
-    monkeypatch.delenv("GATEWAY_JWT__SECRET", raising=False)
+    monkeypatch.setenv("CONDUIT_ENVIRONMENT", "production")
+    monkeypatch.delenv("CONDUIT_JWT__SECRET", raising=False)
 
     result = _run("db", "upgrade")
 
     assert result.exit_code == 1
-    assert "GATEWAY_JWT__SECRET must be set in production" in result.output
+    assert "CONDUIT_JWT__SECRET must be set in production" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not db_file.exists()
-
-
-def test_serve_migrates_and_seeds_before_uvicorn_starts(
-    db_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[tuple[tuple[Any, ...], dict[str, Any], dict[str, int]]] = []
-    monkeypatch.setattr(
-        cli.uvicorn, "run", lambda *a, **kw: calls.append((a, kw, _counts(db_file)))
-    )
-
-    result = _run("serve", "--demo", "--port", "8123", "--workers", "2")
-
-    assert result.exit_code == 0, result.output
-    [(args, kwargs, counts_at_start)] = calls
-    assert args == ("gateway.asgi:app",)
-    assert kwargs == {"host": "127.0.0.1", "port": 8123, "workers": 2}
-    assert counts_at_start["users"] == len(demo.USERS)
-
-
-def test_serve_without_demo_leaves_the_database_empty(
-    db_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **kw: calls.append(kw))
-
-    result = _run("serve")
-
-    assert result.exit_code == 0, result.output
-    assert calls == [{"host": "127.0.0.1", "port": 8000, "workers": 1}]
-    assert _counts(db_file)["users"] == 0

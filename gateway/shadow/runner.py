@@ -11,78 +11,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Scope
 
-from gateway.manifest import Module
-from gateway.parity import compare
-from shared.db import Database
-from shared.models import ShadowComparison, ShadowDrop
-from shared.settings import ShadowSettings
+from gateway.options import ShadowOptions
+from gateway.records import ShadowComparison, ShadowDrop
+from gateway.shadow.compare import compare
+from gateway.store import RecordStore
+
+if TYPE_CHECKING:
+    from gateway.shadow.capture import Sample
 
 logger = logging.getLogger(__name__)
 
-SAFE_METHODS = frozenset({"GET", "HEAD"})
-# Never stored: whatever authenticates the client or tracks it.
-_SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-csrf-token"}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    module: Module
-    scope: Scope  # the request as v2 will see it (path under /v2)
-    summary: dict[str, Any]
-    legacy_status: int
-    legacy_body: bytes
-
-
-def request_summary(scope: Scope) -> dict[str, Any]:
-    """What a person needs to reproduce the request, without credentials or cookies."""
-    headers = {}
-    authenticated = False
-    for raw_name, raw_value in scope["headers"]:
-        name = raw_name.decode("latin-1").lower()
-        if name in _SECRET_HEADERS:
-            authenticated = authenticated or name == "authorization"
-            continue
-        headers[name] = raw_value.decode("latin-1")
-    return {
-        "method": scope["method"],
-        "path": scope["path"],
-        "query": scope.get("query_string", b"").decode("latin-1"),
-        "headers": headers,
-        "authenticated": authenticated,
-    }
-
-
-def replay_scope(scope: Scope, v2_path: str) -> Scope:
-    """A fresh HTTP scope for v2: nothing the first pass stored in it leaks into the replay."""
-    return {
-        "type": "http",
-        "asgi": scope.get("asgi", {"version": "3.0"}),
-        "http_version": scope.get("http_version", "1.1"),
-        "method": scope["method"],
-        "scheme": scope.get("scheme", "http"),
-        "server": scope.get("server"),
-        "client": scope.get("client"),
-        "root_path": "",
-        "path": v2_path,
-        "raw_path": v2_path.encode(),
-        "query_string": scope.get("query_string", b""),
-        "headers": [*scope["headers"], (b"x-shadow-replay", b"1")],
-        "state": dict(scope.get("state", {})),
-    }
-
 
 class ShadowRunner:
-    def __init__(self, database: Database, settings: ShadowSettings) -> None:
-        self.database = database
+    def __init__(self, store: RecordStore, settings: ShadowOptions) -> None:
+        self.store = store
         self.settings = settings
         self.queue: asyncio.Queue[Sample] = asyncio.Queue(maxsize=settings.queue_size)
         self.dropped: Counter[str] = Counter()
@@ -148,7 +96,7 @@ class ShadowRunner:
             record.outcome = "matched" if verdict.matched else "mismatched"
             record.diff = verdict.diff
             record.signature = verdict.signature
-        async with self.database.async_transaction() as session:
+        async with self.store.transaction() as session:
             session.add(record)
 
     async def _replay(self, scope: Scope) -> tuple[int, bytes]:
@@ -185,7 +133,7 @@ class ShadowRunner:
             .where(ShadowDrop.module == module)
             .values(dropped=ShadowDrop.dropped + count)
         )
-        async with self.database.async_transaction() as session:
+        async with self.store.transaction() as session:
             if (await session.execute(increment)).rowcount:  # type: ignore[attr-defined]
                 return
             try:

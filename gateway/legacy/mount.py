@@ -5,29 +5,25 @@
   Flask would accept a truncated body of unknown length as complete. Here the disconnect
   becomes a ``ConnectionError`` on read, which Werkzeug turns into a 400 (ClientDisconnected).
 - If the WSGI app raises instead of answering (Flask normally answers its own errors), the
-  client still gets a 500 in Conduit's error shape; once a response has started, the
-  connection is dropped so that a truncated body never looks complete.
+  client still gets a 500 from the gateway's error renderer; once a response has started,
+  the connection is dropped so that a truncated body never looks complete.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from a2wsgi import WSGIMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.wsgi_environ import LegacyEnviron
-from shared.errors import ConduitError
+from gateway.legacy.environ import LegacyEnviron
+from gateway.problems import ErrorRenderer, problem, send_error
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
 logger = logging.getLogger(__name__)
-
-_INTERNAL_ERROR = ConduitError.on("server", "internal error")
-_INTERNAL_ERROR_BODY = json.dumps(_INTERNAL_ERROR.to_body(), separators=(",", ":")).encode()
 
 
 class BodyInterrupted(ConnectionError):
@@ -49,30 +45,24 @@ def _guard_body(receive: Receive) -> Receive:
     return guarded
 
 
-async def _send_internal_error(send: Send) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": _INTERNAL_ERROR.status_code,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(_INTERNAL_ERROR_BODY)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": _INTERNAL_ERROR_BODY})
-
-
 class LegacyMount:
     """ASGI app serving a WSGI app on ``workers`` threads.
 
     ``max_body_bytes`` caps a body sent without Content-Length (Flask enforces its own
-    ``MAX_CONTENT_LENGTH`` on the others); the gateway passes the setting that the legacy
-    factory also uses for ``MAX_CONTENT_LENGTH``.
+    ``MAX_CONTENT_LENGTH`` on the others); the gateway passes the Flask app's own limit when
+    it has one. ``errors`` renders the 500 for an app that raised.
     """
 
-    def __init__(self, app: WSGIApplication, *, workers: int, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        workers: int,
+        max_body_bytes: int,
+        errors: ErrorRenderer = problem,
+    ) -> None:
         self.wsgi_app = app
+        self.errors = errors
         # a2wsgi types the environ as its own TypedDict and the ASGI messages likewise;
         # the app follows typeshed's WSGI types and this class Starlette's ASGI ones.
         environ_fixed: Any = LegacyEnviron(app, max_body_bytes=max_body_bytes)
@@ -97,4 +87,4 @@ class LegacyMount:
             if response_started:
                 raise  # the server drops the connection: the client sees the truncation
             logger.exception("the legacy app raised instead of answering %s", scope["path"])
-            await _send_internal_error(send)
+            await send_error(self.errors, 500, "internal error", scope, receive, send)

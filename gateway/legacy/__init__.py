@@ -1,0 +1,1 @@
+"""The legacy WSGI app: its mount and the OpenAPI read from its url map."""

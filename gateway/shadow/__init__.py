@@ -1,0 +1,1 @@
+"""Shadow traffic: capture, replay to v2, compare, record."""

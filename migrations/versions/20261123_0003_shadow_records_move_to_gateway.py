@@ -1,0 +1,54 @@
+"""The shadow parity records leave the Conduit schema: the gateway keeps them in its own.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-23
+
+The gateway now has its own tables, migrations and version table (``gateway db upgrade``);
+these two tables from revision 0002 are no longer Conduit's.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.drop_table("shadow_drops")
+    op.drop_index("ix_shadow_comparisons_module_created_at", table_name="shadow_comparisons")
+    op.drop_table("shadow_comparisons")
+
+
+def downgrade() -> None:
+    op.create_table(
+        "shadow_comparisons",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("module", sa.String(length=64), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("request", sa.JSON(), nullable=False),
+        sa.Column("legacy_status", sa.Integer(), nullable=False),
+        sa.Column("v2_status", sa.Integer(), nullable=True),
+        sa.Column("diff", sa.JSON(), nullable=True),
+        sa.Column("signature", sa.String(length=255), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_shadow_comparisons")),
+    )
+    op.create_index(
+        "ix_shadow_comparisons_module_created_at",
+        "shadow_comparisons",
+        ["module", "created_at"],
+        unique=False,
+    )
+    op.create_table(
+        "shadow_drops",
+        sa.Column("module", sa.String(length=64), nullable=False),
+        sa.Column("dropped", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("module", name=op.f("pk_shadow_drops")),
+    )
