@@ -85,7 +85,7 @@ def _needs_v2(config: Config) -> list[str]:
         return []
     return [
         f"{config.manifest.source}:{module.line}: module {module.name}: state {module.state} "
-        f"needs a v2 app, and {config.place('v2')}"
+        "needs a v2 app: set v2 in [gateway], GATEWAY_V2 or --v2"
         for module in config.manifest.modules
         if module.state is not State.legacy
     ]
