@@ -33,15 +33,14 @@ def rule_pattern(rule: str) -> str:
     """A manifest pattern for a Flask rule: a variable is ``*``; a ``path`` one and all
     after it ``**``."""
     segments: list[str] = []
-    for segment in rule.strip("/").split("/"):
+    for segment in filter(None, rule.strip("/").split("/")):
         match = _VARIABLE.search(segment)
         if match and match["converter"] == "path":
             segments.append("**")
             break
         # A literal the manifest cannot spell (say "@me") is matched as any segment.
         segments.append("*" if match or not SEGMENT.fullmatch(segment) else segment)
-    pattern = "/" + "/".join(s for s in segments if s)
-    return pattern
+    return "/" + "/".join(segments)
 
 
 def _module_name(blueprint: str) -> str:
