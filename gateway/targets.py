@@ -152,10 +152,13 @@ def application_database(legacy: Any) -> str | None:
     if not isinstance(legacy, Flask):
         return None
     extension = legacy.extensions.get("sqlalchemy")
-    if extension is not None and hasattr(extension, "engine"):
-        # Flask-SQLAlchemy resolves a relative SQLite path into the instance folder.
+    if extension is not None:
+        # Flask-SQLAlchemy resolves a relative SQLite path into the instance folder; its
+        # engines exist only inside an app context.
         with legacy.app_context():
-            return str(extension.engine.url.render_as_string(hide_password=False))
+            engine = getattr(extension, "engine", None)
+            if engine is not None:
+                return str(engine.url.render_as_string(hide_password=False))
     for key in ("SQLALCHEMY_DATABASE_URI", "DATABASE_URL"):
         value = legacy.config.get(key)
         if isinstance(value, str) and value:
