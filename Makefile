@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-TYPED := shared gateway v2 legacy_flask migrations bench examples/notes/notes_app
+TYPED := shared gateway v2 legacy_flask migrations bench examples/notes/notes_app examples/notes/notes_v2
 
 .PHONY: help setup run test lint typecheck pytest-sqlite pytest-postgres
 

@@ -1,0 +1,45 @@
+"""The API's bodies, serialised exactly as the legacy marshmallow schemas do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+
+class NoteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    body: str
+    created_at: datetime
+
+    @field_serializer("created_at")
+    def _iso(self, value: datetime) -> str:
+        # marshmallow's DateTime writes isoformat() ("+00:00"); Pydantic would write "Z".
+        return value.isoformat()
+
+
+class NotesOut(BaseModel):
+    notes: list[NoteOut]
+
+
+class NewNote(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    body: str = ""
+
+
+class TokenRequest(BaseModel):
+    username: str
+    password: str
+
+
+class Tokens(BaseModel):
+    access_token: str
+    refresh_token: str
+
+
+class Me(BaseModel):
+    id: int
+    username: str

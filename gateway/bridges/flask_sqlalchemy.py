@@ -1,0 +1,149 @@
+"""Flask-SQLAlchemy's database and ``db.Model`` classes in FastAPI routes, sync or async.
+
+The legacy app's engines (one per bind key) and its model classes are used as they are,
+outside any Flask app context: sync sessions run on Flask-SQLAlchemy's own engines (the same
+pools as the Flask views), async sessions on async engines this bridge opens on the same URLs.
+
+    notes_db = FlaskSQLAlchemyBridge(legacy_app)
+    SessionDep = Annotated[AsyncSession, Depends(notes_db.async_session)]
+    SyncSessionDep = Annotated[Session, Depends(notes_db.session)]
+
+    @router.post("/notes")
+    async def add_note(body: NoteIn, session: SessionDep) -> NoteOut:
+        note = Note(body=body.text)  # a legacy `db.Model`
+        session.add(note)
+        await session.commit()  # nothing is written unless the route commits
+        return NoteOut(id=note.id)
+
+    # on shutdown, in the lifespan of the app that uses the bridge:
+    await notes_db.dispose()
+
+Each session is closed when the request is done, which rolls back whatever the route did not
+commit: a connection never goes back to the pool inside a transaction. With FastAPI's default
+dependency scope that happens after the response is sent; ``Depends(..., scope="function")``
+closes it as soon as the route returns. Sessions use ``expire_on_commit=False`` so objects stay
+readable after the commit, while the response is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Engine, MetaData, Table
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway import dburl
+
+
+def async_url(url: URL) -> URL:
+    """The same database as ``url``, through an async driver (:func:`gateway.dburl.async_url`).
+
+    ``sqlite:////srv/app.db`` gives ``sqlite+aiosqlite:////srv/app.db``, and
+    ``postgresql+psycopg2://u:pw@db/app`` gives ``postgresql+psycopg://u:pw@db/app``.
+    """
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        # Each engine would open its own, empty, in-memory database.
+        shown = url.render_as_string(hide_password=True)
+        raise ValueError(f"an in-memory SQLite database ({shown}) cannot be shared; use a file")
+    return dburl.async_url(url)
+
+
+def _table_count(metadatas: Mapping[str | None, MetaData]) -> int:
+    return sum(len(metadata.tables) for metadata in metadatas.values())
+
+
+@dataclass(frozen=True)
+class _Factories:
+    tables: int  # how many tables the binds cover
+    sync: sessionmaker[Session]
+    async_: async_sessionmaker[AsyncSession]
+
+
+class FlaskSQLAlchemyBridge:
+    """Sessions on a Flask-SQLAlchemy database for FastAPI dependencies.
+
+    ``db`` defaults to the app's ``SQLAlchemy`` extension. ``async_engine_options`` go to
+    every async engine (pool size, ``pool_pre_ping``...); the sync engines keep the options
+    the Flask app configured. Creating the bridge opens no connection.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        db: SQLAlchemy | None = None,
+        *,
+        async_engine_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.app = app
+        self.db: SQLAlchemy = db if db is not None else app.extensions["sqlalchemy"]
+        # Flask-SQLAlchemy resolved the URLs (relative SQLite paths are in the instance
+        # folder) and built the engines when the app was set up; reuse them as they are.
+        with app.app_context():
+            self.engines: dict[str | None, Engine] = dict(self.db.engines)
+        options = dict(async_engine_options or {})
+        self.async_engines: dict[str | None, AsyncEngine] = {
+            key: create_async_engine(async_url(engine.url), **{"echo": engine.echo, **options})
+            for key, engine in self.engines.items()
+        }
+        self._factories = self._make_factories()
+
+    def _make_factories(self) -> _Factories:
+        """Session factories sending each table to its bind key's engine, as Flask-SQLAlchemy's
+        own session does (``db.metadatas[key]`` holds the tables of models with that
+        ``__bind_key__``); anything else goes to the default engine.
+        """
+        metadatas = self.db.metadatas
+        keys: dict[Table, str | None] = {}
+        for key, metadata in metadatas.items():
+            if key not in self.engines:
+                names = ", ".join(sorted(metadata.tables))
+                raise ValueError(f"bind key {key!r} of {names} is not in SQLALCHEMY_BINDS")
+            keys.update(dict.fromkeys(metadata.tables.values(), key))
+        return _Factories(
+            tables=_table_count(metadatas),
+            sync=sessionmaker(
+                bind=self.engines.get(None),
+                binds={table: self.engines[key] for table, key in keys.items()},
+                expire_on_commit=False,
+            ),
+            async_=async_sessionmaker(
+                bind=self.async_engines.get(None),
+                binds={table: self.async_engines[key] for table, key in keys.items()},
+                expire_on_commit=False,
+            ),
+        )
+
+    def _current_factories(self) -> _Factories:
+        factories = self._factories
+        # A model declared after the bridge was made must not fall through to the default
+        # engine: rebuild (and swap in whole, so concurrent requests never see half of it).
+        if factories.tables != _table_count(self.db.metadatas):
+            factories = self._factories = self._make_factories()
+        return factories
+
+    def session(self) -> Iterator[Session]:
+        """A sync session for the request (a dependency for ``def`` routes)."""
+        # Closing rolls back what was not committed and returns the connection to the pool.
+        with self._current_factories().sync() as session:
+            yield session
+
+    async def async_session(self) -> AsyncIterator[AsyncSession]:
+        """An async session for the request (a dependency for ``async def`` routes)."""
+        async with self._current_factories().async_() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        """Close the async engines' pooled connections; the Flask app owns the sync engines."""
+        for engine in self.async_engines.values():
+            await engine.dispose()
