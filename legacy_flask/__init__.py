@@ -5,11 +5,18 @@ It runs alone (``flask --app legacy_flask run``) and knows nothing of the gatewa
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 
 from shared.db import Database
 from shared.settings import Settings, get_settings
 from shared.tokens import TokenCore
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": "ErrorsSchema"}}}
+
 
 OPENAPI_COMPONENTS = {
     "securitySchemes": {
@@ -19,7 +26,15 @@ OPENAPI_COMPONENTS = {
             "name": "Authorization",
             "description": "`Token <jwt>`",
         }
-    }
+    },
+    # The errors every view may answer, referred to by name from the views' docstrings.
+    "responses": {
+        "Unauthorized": _error("Missing or bad token"),
+        "Forbidden": _error("Not the author"),
+        "NotFound": _error("Not found"),
+        "Conflict": _error("Username or email taken"),
+        "Invalid": _error("Invalid input"),
+    },
 }
 
 

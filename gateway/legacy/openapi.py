@@ -4,7 +4,8 @@ Every rule of the url map is listed, with its methods and typed path parameters.
 comes from where Flask teams already keep it: apispec's YAML after ``---`` in a view's
 docstring (per method, referring to marshmallow schemas by class name), and shared
 components from ``API_SPEC_OPTIONS["components"]`` in the app's config (flask-smorest's
-key). A view that says nothing is still listed. The app is read, never changed.
+key: security schemes, schemas and responses). A view that says nothing is still listed.
+The app is read, never changed.
 """
 
 from __future__ import annotations
@@ -146,6 +147,10 @@ def legacy_openapi(
         spec.components.security_scheme(name, scheme)
     for name, schema in components.get("schemas", {}).items():
         spec.components.schema(name, schema)
+    # Shared answers (``401: Unauthorized`` in a docstring refers to one), resolved through
+    # the marshmallow plugin like the views' own.
+    for name, response in components.get("responses", {}).items():
+        spec.components.response(name, response)
     taken: set[str] = set()
     for rule in api_rules(app):
         methods = documented_methods(rule)

@@ -118,9 +118,7 @@ def list_articles() -> dict[str, Any]:
         200:
           description: A page of articles and the total count
           content: {application/json: {schema: ArticlesEnvelopeSchema}}
-        422:
-          description: Invalid input
-          content: {application/json: {schema: ErrorsSchema}}
+        422: Invalid
     """
     args = _list_args()
     filters = article_filters(
@@ -142,12 +140,8 @@ def feed() -> dict[str, Any]:
         200:
           description: A page of articles and the total count
           content: {application/json: {schema: ArticlesEnvelopeSchema}}
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        422:
-          description: Invalid input
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        422: Invalid
     """
     return _page(get_session(), feed_filters(current_user().id))
 
@@ -169,12 +163,8 @@ def create_article() -> tuple[dict[str, Any], int]:
         201:
           description: The new article
           content: {application/json: {schema: ArticleEnvelopeSchema}}
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        422:
-          description: Invalid input
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        422: Invalid
     """
     data = load_envelope("article", NewArticleSchema())
     session = get_session()
@@ -206,9 +196,7 @@ def get_article(slug: str) -> dict[str, Any]:
         200:
           description: The article
           content: {application/json: {schema: ArticleEnvelopeSchema}}
-        404:
-          description: Not found
-          content: {application/json: {schema: ErrorsSchema}}
+        404: NotFound
     """
     return _one(get_session(), slug)
 
@@ -230,18 +218,10 @@ def update_article(slug: str) -> dict[str, Any]:
         200:
           description: The updated article
           content: {application/json: {schema: ArticleEnvelopeSchema}}
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        403:
-          description: Not the author
-          content: {application/json: {schema: ErrorsSchema}}
-        404:
-          description: Not found
-          content: {application/json: {schema: ErrorsSchema}}
-        422:
-          description: Invalid input
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        403: Forbidden
+        404: NotFound
+        422: Invalid
     """
     data = load_envelope("article", UpdateArticleSchema())
     session = get_session()
@@ -269,15 +249,9 @@ def delete_article(slug: str) -> tuple[str, int]:
       responses:
         204:
           description: Deleted
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        403:
-          description: Not the author
-          content: {application/json: {schema: ErrorsSchema}}
-        404:
-          description: Not found
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        403: Forbidden
+        404: NotFound
     """
     session = get_session()
     article = _own_article(session, slug)
@@ -299,12 +273,8 @@ def favorite(slug: str) -> dict[str, Any]:
         200:
           description: The article
           content: {application/json: {schema: ArticleEnvelopeSchema}}
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        404:
-          description: Not found
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        404: NotFound
     """
     session = get_session()
     article_id = article_id_or_404(session, slug)
@@ -327,12 +297,8 @@ def unfavorite(slug: str) -> dict[str, Any]:
         200:
           description: The article
           content: {application/json: {schema: ArticleEnvelopeSchema}}
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        404:
-          description: Not found
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        404: NotFound
     """
     session = get_session()
     article_id = article_id_or_404(session, slug)

@@ -32,9 +32,7 @@ def list_comments(slug: str) -> dict[str, Any]:
         200:
           description: The comments
           content: {application/json: {schema: CommentsEnvelopeSchema}}
-        404:
-          description: Not found
-          content: {application/json: {schema: ErrorsSchema}}
+        404: NotFound
     """
     session = get_session()
     stmt = comments_for_article(viewer_id=viewer_id(), article_id=article_id_or_404(session, slug))
@@ -59,15 +57,9 @@ def add_comment(slug: str) -> tuple[dict[str, Any], int]:
         201:
           description: The new comment
           content: {application/json: {schema: CommentEnvelopeSchema}}
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        404:
-          description: Not found
-          content: {application/json: {schema: ErrorsSchema}}
-        422:
-          description: Invalid input
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        404: NotFound
+        422: Invalid
     """
     data = load_envelope("comment", NewCommentSchema())
     session = get_session()
@@ -97,15 +89,9 @@ def delete_comment(slug: str, comment_id: int) -> tuple[str, int]:
       responses:
         204:
           description: Deleted
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        403:
-          description: Not the author
-          content: {application/json: {schema: ErrorsSchema}}
-        404:
-          description: Not found
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        403: Forbidden
+        404: NotFound
     """
     session = get_session()
     comment = session.scalar(

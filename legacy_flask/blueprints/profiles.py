@@ -44,9 +44,7 @@ def get_profile(username: str) -> dict[str, Any]:
         200:
           description: The profile
           content: {application/json: {schema: ProfileEnvelopeSchema}}
-        404:
-          description: Not found
-          content: {application/json: {schema: ErrorsSchema}}
+        404: NotFound
     """
     return _profile(get_session(), username)
 
@@ -63,12 +61,8 @@ def follow(username: str) -> dict[str, Any]:
         200:
           description: The followed profile
           content: {application/json: {schema: ProfileEnvelopeSchema}}
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        404:
-          description: Not found
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        404: NotFound
     """
     session = get_session()
     me, target = current_user(), _target(session, username)
@@ -92,12 +86,8 @@ def unfollow(username: str) -> dict[str, Any]:
         200:
           description: The unfollowed profile
           content: {application/json: {schema: ProfileEnvelopeSchema}}
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        404:
-          description: Not found
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        404: NotFound
     """
     session = get_session()
     me, target = current_user(), _target(session, username)

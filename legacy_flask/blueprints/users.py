@@ -65,12 +65,8 @@ def register() -> tuple[dict[str, Any], int]:
         201:
           description: The new user, with a token
           content: {application/json: {schema: UserEnvelopeSchema}}
-        409:
-          description: Username or email taken
-          content: {application/json: {schema: ErrorsSchema}}
-        422:
-          description: Invalid input
-          content: {application/json: {schema: ErrorsSchema}}
+        409: Conflict
+        422: Invalid
     """
     data = load_envelope("user", NewUserSchema())
     session = get_session()
@@ -100,12 +96,8 @@ def login() -> dict[str, Any]:
         200:
           description: The user, with a token
           content: {application/json: {schema: UserEnvelopeSchema}}
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        422:
-          description: Invalid input
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        422: Invalid
     """
     data = load_envelope("user", LoginSchema())
     session = get_session()
@@ -132,9 +124,7 @@ def get_current_user() -> dict[str, Any]:
         200:
           description: The user
           content: {application/json: {schema: UserEnvelopeSchema}}
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
     """
     return _user_body(current_user(), g.token)
 
@@ -156,15 +146,9 @@ def update_current_user() -> dict[str, Any]:
         200:
           description: The updated user
           content: {application/json: {schema: UserEnvelopeSchema}}
-        401:
-          description: Missing or bad token
-          content: {application/json: {schema: ErrorsSchema}}
-        409:
-          description: Username or email taken
-          content: {application/json: {schema: ErrorsSchema}}
-        422:
-          description: Invalid input
-          content: {application/json: {schema: ErrorsSchema}}
+        401: Unauthorized
+        409: Conflict
+        422: Invalid
     """
     data = load_envelope("user", UpdateUserSchema())
     session = get_session()
