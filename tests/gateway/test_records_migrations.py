@@ -8,6 +8,7 @@ Alembic history and autogenerate never see the gateway's tables.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from shared.settings import Settings
 
 POSTGRES = os.environ.get("GATEWAY_TEST_DATABASE_URL", "").startswith("postgres")
 GATEWAY_TABLES = set(GatewayBase.metadata.tables)
+_NOT_SOURCE = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".mypy_cache")
 
 
 def _tables(url: URL | str, schema: str | None = None) -> set[str]:
@@ -124,6 +126,13 @@ def test_records_in_a_separate_database(tmp_path: Path) -> None:
 def test_an_installed_gateway_finds_its_migrations_and_a_manifest_by_path(tmp_path: Path) -> None:
     """Installed as a package (not editable), run from elsewhere, nothing is found by luck."""
     root = Path(__file__).resolve().parents[2]
+    # Built from a copy: setuptools writes build/ beside the sources it builds.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(root / name, source / name)
+    for package in ("gateway", "legacy_flask", "v2", "shared"):
+        shutil.copytree(root / package, source / package, ignore=_NOT_SOURCE)
     target = tmp_path / "site"
     subprocess.run(
         [
@@ -136,7 +145,7 @@ def test_an_installed_gateway_finds_its_migrations_and_a_manifest_by_path(tmp_pa
             "--no-build-isolation",
             "--target",
             str(target),
-            str(root),
+            str(source),
         ],
         check=True,
         timeout=300,
