@@ -17,7 +17,8 @@ NOT_JSON_OBJECT = "must be a JSON object"
 NOT_OBJECT = "must be an object"
 INVALID_EMAIL = "is invalid"
 NO_FIELDS = "must contain at least one field"
-BAD_CREDENTIALS = ("email or password", "is invalid")
+# The RealWorld specification's own answer to a failed login.
+BAD_CREDENTIALS = ("credentials", "invalid")
 
 USERNAME_PATTERN = re.compile(r"[\w.\-]+")
 USERNAME_MESSAGE = "may only contain letters, digits, '.', '_' and '-'"
@@ -71,6 +72,8 @@ def email_problem(value: str) -> str | None:
 
 
 def password_problem(value: str) -> str | None:
+    if not value:
+        return BLANK
     return None if PASSWORD_MIN <= len(value) <= PASSWORD_MAX else PASSWORD_MESSAGE
 
 

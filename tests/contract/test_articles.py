@@ -114,6 +114,18 @@ def test_create_article_validates(
     assert_error(api.post("/articles", user=alice, json={"article": article}), 422, field)
 
 
+@pytest.mark.parametrize("field", ["title", "description", "body"])
+def test_a_blank_required_article_field_cannot_be_blank(
+    api: Api, alice: Account, field: str
+) -> None:
+    article = {"title": "T", "description": "D", "body": "B", field: "  "}
+
+    response = api.post("/articles", user=alice, json={"article": article})
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": {field: ["can't be blank"]}}
+
+
 def test_create_article_needs_auth(api: Api) -> None:
     response = api.post(
         "/articles", json={"article": {"title": "t", "description": "d", "body": "b"}}

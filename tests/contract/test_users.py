@@ -59,6 +59,16 @@ def test_register_validates_each_field(api: Api, body: dict[str, object], field:
     assert_error(api.post("/users", json={"user": body}), 422, field)
 
 
+@pytest.mark.parametrize("field", ["username", "email", "password"])
+def test_a_blank_required_field_cannot_be_blank(api: Api, field: str) -> None:
+    body = {"username": "blank", "email": "blank@example.com", "password": PASSWORD, field: ""}
+
+    response = api.post("/users", json={"user": body})
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": {field: ["can't be blank"]}}
+
+
 def test_register_names_every_missing_field(api: Api) -> None:
     errors = api.post("/users", json={"user": {}}).json()["errors"]
 
@@ -140,7 +150,8 @@ def test_login_with_bad_credentials_is_a_401(
 ) -> None:
     response = api.post("/users/login", json={"user": credentials})
 
-    assert assert_error(response, 401, "email or password") == ["is invalid"]
+    assert response.json() == {"errors": {"credentials": ["invalid"]}}
+    assert assert_error(response, 401, "credentials") == ["invalid"]
 
 
 def test_login_without_a_password_is_a_422(api: Api) -> None:
