@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
+from urllib.parse import urlsplit, urlunsplit
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.manifest import Manifest, Module, State
@@ -62,6 +64,8 @@ class MigrationRouter:
             if module is not None and self._to_v2(module, scope):
                 headers = [(SERVED_BY, b"v2")]
                 scope = _rewritten(scope, self.v2_prefix + module.v2_path(rest))
+                if not module.v2_paths:
+                    send = self._relocating(send)
             else:
                 headers = [(SERVED_BY, b"legacy"), *self.deprecation_headers(module, rest)]
                 if module is not None and self.shadow is not None:
@@ -89,6 +93,25 @@ class MigrationRouter:
             moment = datetime.combine(module.sunset, time(), tzinfo=UTC)
             headers.append((b"sunset", format_datetime(moment, usegmt=True).encode()))
         return headers
+
+
+    def _relocating(self, send: Send) -> Send:
+        """A redirect v2 answers on a legacy URL points back under the legacy prefix: a
+        legacy client never sees a v2 URL (module paths swapped by prefix only)."""
+        v2_prefix, legacy_prefix = self.v2_prefix, self.legacy_prefix
+
+        async def relocated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                location = headers.get("location")
+                if location is not None:
+                    parts = urlsplit(location)
+                    if parts.path.startswith(v2_prefix + "/"):
+                        path = legacy_prefix + parts.path.removeprefix(v2_prefix)
+                        headers["location"] = urlunsplit(parts._replace(path=path))
+            await send(message)
+
+        return relocated
 
 
 def _epoch(day: date) -> int:

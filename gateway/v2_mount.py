@@ -2,7 +2,8 @@
 
 Starlette runs no lifespan for a mounted app, so the gateway runs v2's (any ASGI app's,
 through asgi-lifespan) inside its own, with deadlines, and routes requests through the
-manager so that state v2's lifespan yields reaches v2's requests.
+manager so that state v2's lifespan yields reaches v2's requests. HEAD and OPTIONS are
+answered as the legacy app would (:mod:`gateway.methods`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from contextlib import asynccontextmanager
 from asgi_lifespan import LifespanManager, LifespanNotSupported
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.methods import MethodFallbacks
+
 # Deadlines for v2's start-up (it may open pools, warm caches) and shutdown.
 STARTUP_TIMEOUT_SECONDS = 30.0
 SHUTDOWN_TIMEOUT_SECONDS = 10.0
@@ -21,7 +24,7 @@ SHUTDOWN_TIMEOUT_SECONDS = 10.0
 class V2Mount:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._serving: ASGIApp = app
+        self._serving: ASGIApp = MethodFallbacks(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._serving(scope, receive, send)
@@ -39,9 +42,9 @@ class V2Mount:
         except LifespanNotSupported:
             yield
             return
-        self._serving = manager.app
+        self._serving = MethodFallbacks(manager.app, routes_of=self.app)
         try:
             yield
         finally:
-            self._serving = self.app
+            self._serving = MethodFallbacks(self.app)
             await manager.__aexit__(None, None, None)

@@ -58,7 +58,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 await db.dispose_async()
 
     # The gateway serves the docs for both sides; v2 alone still serves /openapi.json.
-    app = FastAPI(title="Conduit v2", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Conduit v2",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        # As the legacy app's rules: "/api/tags/" is not "/api/tags" (404, no redirect).
+        redirect_slashes=False,
+    )
     app.state.settings = settings
     app.state.database = db
     app.state.tokens = TokenCore(settings.jwt)

@@ -256,3 +256,22 @@ def test_a_put_reaches_whichever_side_serves_the_module(records: RecordStore, st
         answer = httpx.put(f"{url}/legacy/basket/mine")
 
     assert (answer.json(), answer.headers["x-served-by"]) == ({"basket": "mine"}, state)
+
+
+def test_v2_redirects_and_methods_on_legacy_urls_stay_legacy_shaped(records: RecordStore) -> None:
+    manifest = parse_manifest(
+        '[[module]]\nname = "basket"\npaths = ["/basket/*"]\nstate = "v2"\n', source="shop.toml"
+    )
+    config = configure(manifest, flags={"v2": "shop:v2"}, environ={})
+    app = create_app(config, legacy=legacy_app(), v2=v2_app(), store=records)
+    with running_server(app) as url:
+        redirected = httpx.put(f"{url}/legacy/basket/mine/")
+        options = httpx.options(f"{url}/legacy/basket/mine")
+        head = httpx.head(f"{url}/legacy/basket/mine")
+
+    # FastAPI redirects the slash away; the client is sent to a legacy URL, never a v2 one.
+    assert redirected.status_code == 307
+    assert redirected.headers["location"] == f"{url}/legacy/basket/mine"
+    assert (options.status_code, options.headers["allow"]) == (200, "OPTIONS, PUT")
+    assert head.status_code == 405  # v2 has no GET there, and says so without a body
+    assert head.headers["allow"] == "PUT"

@@ -133,3 +133,16 @@ def test_without_an_announcement_legacy_answers_carry_no_deprecation(http: httpx
 
     assert response.status_code == 200
     assert {"deprecation", "sunset", "link"}.isdisjoint(response.headers)
+
+
+def test_head_and_options_on_a_moved_module_answer_as_legacy_did(http: httpx.Client) -> None:
+    account = Api(http=http, prefix="/legacy/api").register("header")
+    token = {"Authorization": f"Token {account.token}"}
+
+    head = http.head("/legacy/api/user", headers=token)
+    options = http.options("/legacy/api/user")
+
+    assert (head.status_code, head.headers["x-served-by"], head.content) == (200, "v2", b"")
+    assert int(head.headers["content-length"]) > 0
+    assert options.status_code == 200
+    assert set(options.headers["allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "PUT"}
