@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from shared import rules
 from shared.errors import ConduitError
 
 
@@ -32,7 +33,16 @@ def _as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
+def _storable_path(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    # A path value no row can hold (NUL, an unpaired surrogate) names nothing: not found,
+    # before any query would fail on it.
+    if values and any(isinstance(v, str) and rules.character_problem(v) for v in values.values()):
+        raise NotFound()
+
+
 def init_app(app: Flask) -> None:
+    app.url_value_preprocessor(_storable_path)
+
     @app.errorhandler(ConduitError)
     def _conduit_error(exc: ConduitError) -> tuple[Response, int]:
         return error_response(exc.status_code, exc.errors)

@@ -151,9 +151,9 @@ class PageArgs(_Input):
 
 
 class ArticleListArgs(PageArgs):
-    tag = fields.String()
-    author = fields.String()
-    favorited = fields.String()
+    tag = fields.String(validate=_check(rules.filter_problem))
+    author = fields.String(validate=_check(rules.filter_problem))
+    favorited = fields.String(validate=_check(rules.filter_problem))
 
 
 # Output ---------------------------------------------------------------------------------

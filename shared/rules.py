@@ -17,6 +17,9 @@ NOT_JSON_OBJECT = "must be a JSON object"
 NOT_OBJECT = "must be an object"
 INVALID_EMAIL = "is invalid"
 NO_FIELDS = "must contain at least one field"
+# JSON can carry both, but neither can be stored: PostgreSQL refuses NUL in text, and an
+# unpaired surrogate is not encodable as UTF-8 for any database.
+INVALID_CHARACTERS = "must not contain NUL or unpaired surrogate characters"
 # The RealWorld specification's own answer to a failed login.
 BAD_CREDENTIALS = ("credentials", "invalid")
 
@@ -45,15 +48,34 @@ def too_long(limit: int) -> str:
     return f"is too long (max {limit})"
 
 
+def character_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return INVALID_CHARACTERS
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return INVALID_CHARACTERS
+    return None
+
+
+def filter_problem(value: str) -> str | None:
+    """A query filter (tag, author...): anything storable may be asked for."""
+    return character_problem(value)
+
+
 def text_problem(value: str, max_length: int | None = None) -> str | None:
     if not value:
         return BLANK
+    if problem := character_problem(value):
+        return problem
     if max_length is not None and len(value) > max_length:
         return too_long(max_length)
     return None
 
 
 def optional_text_problem(value: str, max_length: int) -> str | None:
+    if problem := character_problem(value):
+        return problem
     return too_long(max_length) if len(value) > max_length else None
 
 
@@ -74,12 +96,14 @@ def email_problem(value: str) -> str | None:
 def password_problem(value: str) -> str | None:
     if not value:
         return BLANK
+    if problem := character_problem(value):
+        return problem
     return None if PASSWORD_MIN <= len(value) <= PASSWORD_MAX else PASSWORD_MESSAGE
 
 
 def login_password_problem(value: str) -> str | None:
     # Any stored password may predate today's length rules: only refuse an empty one.
-    return None if value else BLANK
+    return character_problem(value) if value else BLANK
 
 
 def title_problem(value: str) -> str | None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from shared.db import Database
 from shared.settings import Settings, get_settings
 from shared.tokens import TokenCore
+from v2.deps import storable_path
 from v2.errors import install_error_handlers
 from v2.responses import ConduitJSONResponse
 from v2.routers import articles, comments, profiles, tags, users
@@ -36,6 +37,7 @@ def build_router() -> APIRouter:
         generate_unique_id_function=_operation_id,
         # Legacy clients may send JSON with no Content-Type; the legacy app reads it, so must v2.
         strict_content_type=False,
+        dependencies=[Depends(storable_path)],
     )
     for module in (users, profiles, articles, comments, tags):
         router.include_router(module.router)

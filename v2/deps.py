@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import rules
 from shared.db import Database
 from shared.errors import Unauthorized
 from shared.models import User
@@ -23,6 +24,14 @@ token_header = APIKeyHeader(
     description="`Token <jwt>` (as legacy clients send it) or `Bearer <jwt>`",
     auto_error=False,
 )
+
+
+def storable_path(request: Request) -> None:
+    """A path value no row can hold (NUL, an unpaired surrogate) names nothing: not found,
+    before any query would fail on it (the legacy app answers the same)."""
+    for value in request.path_params.values():
+        if isinstance(value, str) and rules.character_problem(value):
+            raise HTTPException(404, "Not Found")
 
 
 def get_database(request: Request) -> Database:

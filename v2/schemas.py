@@ -50,6 +50,7 @@ Password = Annotated[str, _rule(rules.password_problem)]
 TagName = Annotated[Trimmed, _rule(rules.tag_problem)]
 Limit = Annotated[int, _rule(rules.limit_problem)]
 Offset = Annotated[int, _rule(rules.offset_problem)]
+Filter = Annotated[str, _rule(rules.filter_problem)]
 
 
 def _blank_to_none(value: str | None) -> str | None:

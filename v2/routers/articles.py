@@ -33,6 +33,7 @@ from v2.schemas import (
     ArticleListItem,
     ArticleOut,
     ArticlesEnvelope,
+    Filter,
     Limit,
     NewArticle,
     Offset,
@@ -44,6 +45,7 @@ router = APIRouter(prefix="/articles", tags=["articles"], responses=error_respon
 
 LimitQuery = Annotated[Limit, Query(description="Page size")]
 OffsetQuery = Annotated[Offset, Query(description="Articles to skip")]
+FilterQuery = Annotated[Filter | None, Query()]
 
 
 def _viewer_id(user: User | None) -> int | None:
@@ -128,9 +130,9 @@ async def _set_tags(session: AsyncSession, article: Article, raw: list[str]) -> 
 async def list_articles(
     session: SessionDep,
     viewer: OptionalUser,
-    tag: str | None = None,
-    author: str | None = None,
-    favorited: str | None = None,
+    tag: FilterQuery = None,
+    author: FilterQuery = None,
+    favorited: FilterQuery = None,
     limit: LimitQuery = rules.PAGE_LIMIT_DEFAULT,
     offset: OffsetQuery = 0,
 ) -> ArticlesEnvelope:
