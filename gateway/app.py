@@ -15,6 +15,7 @@ from gateway import health
 from gateway.config import Config, load_config
 from gateway.docs import install_docs
 from gateway.legacy.mount import LegacyMount
+from gateway.limits import BodyLimit
 from gateway.openapi import install_openapi
 from gateway.routing import MigrationRouter
 from gateway.shadow.runner import ShadowRunner
@@ -76,6 +77,10 @@ def create_app(
         v2_prefix=options.v2_prefix,
         sticky=sticky,
         shadow=shadow,
+    )
+    # Outside the router: a body too large is refused before any side is chosen.
+    app.add_middleware(
+        BodyLimit, max_body_bytes=_body_limit(legacy, options.max_body_bytes), errors=errors
     )
 
     async def gateway_error(_request: Request, exc: Exception) -> Response:

@@ -17,6 +17,8 @@ from starlette.types import Receive, Scope, Send
 ErrorRenderer = Callable[[int, str], Response]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Every answer names who served it; these are the gateway's own.
+SERVED_BY = "x-served-by"
 
 
 def problem(status: int, detail: str) -> Response:
@@ -34,6 +36,16 @@ def problem(status: int, detail: str) -> Response:
 
 
 async def send_error(
-    render: ErrorRenderer, status: int, detail: str, scope: Scope, receive: Receive, send: Send
+    render: ErrorRenderer,
+    status: int,
+    detail: str,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    served_by: str | None = "gateway",
 ) -> None:
-    await render(status, detail)(scope, receive, send)
+    response = render(status, detail)
+    if served_by is not None:
+        response.headers[SERVED_BY] = served_by
+    await response(scope, receive, send)

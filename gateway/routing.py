@@ -19,11 +19,12 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.manifest import Manifest, Module, State
+from gateway.problems import SERVED_BY as SERVED_BY_HEADER
 from gateway.shadow.capture import capturing
 from gateway.shadow.runner import ShadowRunner
 from gateway.sticky import StickyKey, client_address
 
-SERVED_BY = b"x-served-by"
+SERVED_BY = SERVED_BY_HEADER.encode()
 
 
 def canary_bucket(module: str, key: str) -> int:
@@ -93,7 +94,6 @@ class MigrationRouter:
             moment = datetime.combine(module.sunset, time(), tzinfo=UTC)
             headers.append((b"sunset", format_datetime(moment, usegmt=True).encode()))
         return headers
-
 
     def _relocating(self, send: Send) -> Send:
         """A redirect v2 answers on a legacy URL points back under the legacy prefix: a

@@ -16,7 +16,10 @@ def load_envelope(key: str, schema: Schema) -> dict[str, Any]:
     # it is something else is not.
     if request.content_type and not request.is_json:
         raise ValidationFailed.on("body", rules.NOT_JSON_OBJECT)
-    payload = request.get_json(force=True, silent=True)
+    try:
+        payload = request.get_json(force=True, silent=True)
+    except RecursionError:  # nested deeper than the parser goes: as unreadable as bad JSON
+        payload = None
     if payload is None:
         raise ValidationFailed.on("body", rules.NOT_JSON_OBJECT)
     if not isinstance(payload, dict) or not isinstance(payload.get(key), dict):

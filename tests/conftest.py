@@ -26,6 +26,8 @@ from tests.gateways import conduit_gateway
 from tests.serving import running_server
 
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+# Small enough that tests cross it cheaply, large enough for every ordinary request.
+TEST_MAX_BODY_BYTES = 256 * 1024
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +39,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         var_dir=var_dir,
         database={"url": url},
         jwt={"secret": TEST_JWT_SECRET, "kid": "test"},
+        max_body_bytes=TEST_MAX_BODY_BYTES,
     )
 
 

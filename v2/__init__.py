@@ -12,11 +12,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
+from gateway.limits import BodyLimit
 from shared.db import Database
 from shared.settings import Settings, get_settings
 from shared.tokens import TokenCore
 from v2.deps import storable_path
-from v2.errors import install_error_handlers
+from v2.errors import gateway_error, install_error_handlers
 from v2.responses import ConduitJSONResponse
 from v2.routers import articles, comments, profiles, tags, users
 from v2.schemas import error_responses
@@ -67,6 +68,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redoc_url=None,
         # As the legacy app's rules: "/api/tags/" is not "/api/tags" (404, no redirect).
         redirect_slashes=False,
+    )
+    # The legacy app's MAX_CONTENT_LENGTH, with its 413, also when v2 runs alone. (FastAPI's
+    # own max_body_size answers some oversized requests in plain text, not Conduit's shape.)
+    app.add_middleware(
+        BodyLimit, max_body_bytes=settings.max_body_bytes, errors=gateway_error, served_by=None
     )
     app.state.settings = settings
     app.state.database = db

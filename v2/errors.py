@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -92,8 +93,11 @@ async def _conduit_error(_request: Request, exc: Exception) -> ConduitJSONRespon
 
 async def _http_error(_request: Request, exc: Exception) -> ConduitJSONResponse:
     assert isinstance(exc, HTTPException)
-    detail = exc.detail if isinstance(exc.detail, str) else "error"
-    response = error_response(exc.status_code, {"request": [detail.lower()]})
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        # A body FastAPI could not parse (not UTF-8, nested past the parser's depth): the
+        # legacy app's answer to any unreadable body.
+        return error_response(422, {"body": [rules.NOT_JSON_OBJECT]})
+    response = error_response(exc.status_code, {"request": [_phrase(exc.status_code)]})
     if exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -104,9 +108,15 @@ async def _unexpected(_request: Request, exc: Exception) -> ConduitJSONResponse:
     return error_response(500, {"server": ["internal error"]})
 
 
+def _phrase(status: int) -> str:
+    """The legacy app's words for an HTTP error: the status' name, lower-cased."""
+    return "internal error" if status == 500 else HTTPStatus(status).phrase.lower()
+
+
 def gateway_error(status: int, detail: str) -> ConduitJSONResponse:
-    """Errors the gateway answers itself, in Conduit's shape (its ``errors`` option)."""
-    return error_response(status, {"server" if status >= 500 else "request": [detail]})
+    """Errors the gateway answers itself, in Conduit's shape (its ``errors`` option): the
+    same words the legacy app uses for the status, whatever the gateway's ``detail``."""
+    return error_response(status, {"server" if status >= 500 else "request": [_phrase(status)]})
 
 
 def install_error_handlers(app: FastAPI) -> None:
