@@ -14,6 +14,7 @@ from starlette.responses import Response
 from gateway import health
 from gateway.config import Config, load_config
 from gateway.docs import install_docs
+from gateway.headers import SingletonHeaders
 from gateway.legacy.mount import LegacyMount
 from gateway.limits import BodyLimit
 from gateway.openapi import install_openapi
@@ -78,10 +79,11 @@ def create_app(
         sticky=sticky,
         shadow=shadow,
     )
-    # Outside the router: a body too large is refused before any side is chosen.
+    # Outside the router: what no side may receive is refused before one is chosen.
     app.add_middleware(
         BodyLimit, max_body_bytes=_body_limit(legacy, options.max_body_bytes), errors=errors
     )
+    app.add_middleware(SingletonHeaders, errors=errors)
 
     async def gateway_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -27,6 +27,7 @@ from gateway.importing import ImportStringError, load
 from gateway.options import env_name
 from gateway.reports import legacy_routes, v2_operations
 from gateway.reports import parity as shadow_parity
+from gateway.server import SERVER_VARIABLE, uvicorn_settings
 from gateway.starter import starter_manifest
 from gateway.store import RecordStore
 from gateway.targets import (
@@ -156,8 +157,16 @@ def serve(config_args: ConfigArgs, host: str, port: int, workers: int) -> None:
     # Once, here, before any worker starts: workers never race to migrate.
     _upgrade(_records_url(config, legacy))
     _export(config_args)
-    # uvicorn's "auto" loop and http pick uvloop and httptools when they are installed.
-    uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers)
+    # Workers (and the guarded protocol in each) read the server options from here.
+    os.environ[SERVER_VARIABLE] = config.options.server.model_dump_json()
+    # uvicorn's "auto" loop picks uvloop when it is installed; the protocol is httptools'.
+    uvicorn.run(
+        "gateway.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        **uvicorn_settings(config.options.server),
+    )
 
 
 @main.group()

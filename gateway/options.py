@@ -40,6 +40,26 @@ class ShadowOptions(BaseModel):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
 
+class ServerOptions(BaseModel):
+    """How ``gateway serve`` runs uvicorn: every wait has a deadline, every input a size."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # From a connection's first byte (or its opening) to the end of a request's headers.
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The longest silence while a request body is arriving.
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    # How long an idle keep-alive connection is kept.
+    keep_alive_seconds: float = Field(default=5.0, gt=0)
+    # A request's line and headers, all together, and how many headers.
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_headers: int = Field(default=100, ge=10)
+    # Open connections (and requests in progress) past which new ones get a 503.
+    max_connections: int = Field(default=1000, ge=1)
+    # Proxies whose X-Forwarded-For / -Proto are believed; by default none are.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+
 class GatewayOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -68,6 +88,7 @@ class GatewayOptions(BaseModel):
     # Folders put first on sys.path before importing the apps (relative to the manifest).
     python_path: list[str] = Field(default_factory=list)
     shadow: ShadowOptions = Field(default_factory=ShadowOptions)
+    server: ServerOptions = Field(default_factory=ServerOptions)
 
     @field_validator("legacy_prefix", "v2_prefix")
     @classmethod
@@ -126,8 +147,8 @@ def resolve(
         (flags, flag_name),
     ):
         for key, value in values.items():
-            if key == "shadow" and isinstance(value, Mapping):
-                merged["shadow"] = {**merged.get("shadow", {}), **value}
+            if key in ("shadow", "server") and isinstance(value, Mapping):
+                merged[key] = {**merged.get(key, {}), **value}
             else:
                 merged[key] = value
             where[key] = place(key)

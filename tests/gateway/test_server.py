@@ -1,0 +1,214 @@
+"""The server edge, as `gateway serve` runs uvicorn: hostile clients meet deadlines and sizes.
+
+Each test speaks raw HTTP over a socket where a well-behaved client library would not do what
+an attacker does. Every read has its own deadline (the socket timeout); nothing here waits
+for time to pass, only for the server to act.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from flask import Flask, request
+
+from gateway import cli
+from gateway.app import create_app
+from gateway.config import configure
+from gateway.manifest import Manifest
+from gateway.options import ServerOptions
+from gateway.server import SERVER_VARIABLE, GuardedHttpToolsProtocol, uvicorn_settings
+from gateway.store import RecordStore
+from shared.db import Database
+from shared.settings import Settings
+from tests.gateways import conduit_gateway
+from tests.serving import running_server
+
+LIMITS = ServerOptions(
+    header_timeout_seconds=1.0,
+    body_timeout_seconds=1.0,
+    max_header_bytes=8 * 1024,
+    max_headers=30,
+)
+READ_DEADLINE = 15.0
+
+
+@pytest.fixture(scope="module")
+def edge(settings: Settings, database: Database, records: RecordStore) -> Iterator[str]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SERVER_VARIABLE, LIMITS.model_dump_json())
+        app = conduit_gateway(settings, database, records)
+        with running_server(app, **uvicorn_settings(LIMITS)) as url:
+            yield url
+
+
+def _address(url: str) -> tuple[str, int]:
+    host, port = url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def _connect(url: str) -> socket.socket:
+    sock = socket.create_connection(_address(url), timeout=READ_DEADLINE)
+    return sock
+
+
+def _answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Read until the server closes: the status, headers and body it sent."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def _assert_refused(answer: tuple[int, dict[str, str], bytes], status: int, words: str) -> None:
+    code, headers, body = answer
+    assert code == status
+    assert headers["connection"] == "close"
+    assert headers["x-served-by"] == "gateway"
+    assert json.loads(body) == {"errors": {"request": [words]}}
+
+
+def test_headers_that_never_end_are_cut_off(edge: str) -> None:
+    with _connect(edge) as sock:
+        sock.sendall(b"GET /legacy/api/tags HTTP/1.1\r\nHost: test\r\nX-Slow: ")
+        # A slowloris trickles a byte at a time; the deadline runs from the request's first
+        # byte, so the server answers while the header is still unfinished.
+        for _ in range(200):
+            sock.sendall(b"a")
+            readable, _, _ = select.select([sock], [], [], 0.2)
+            if readable:
+                break
+        answer = _answer(sock)
+
+    _assert_refused(answer, 408, "request timeout")
+
+
+def test_a_connection_that_says_nothing_is_closed(edge: str) -> None:
+    with _connect(edge) as sock:
+        answer = _answer(sock)
+
+    _assert_refused(answer, 408, "request timeout")
+
+
+def _stalled_body(url: str, path: str) -> socket.socket:
+    sock = _connect(url)
+    sock.sendall(
+        f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n".encode()
+        + b'{"user": {'
+    )
+    return sock
+
+
+def test_stalled_bodies_are_cut_off_and_free_the_legacy_threads(edge: str) -> None:
+    # More stalled uploads than the legacy app has threads.
+    stalled = [_stalled_body(edge, "/legacy/api/users") for _ in range(12)]
+    try:
+        answers = [_answer(sock) for sock in stalled]
+    finally:
+        for sock in stalled:
+            sock.close()
+    after = httpx.get(f"{edge}/legacy/api/tags", timeout=READ_DEADLINE)
+
+    for answer in answers:
+        _assert_refused(answer, 408, "request timeout")
+    assert after.status_code == 200
+
+
+def test_a_stalled_body_on_v2_is_cut_off_too(edge: str) -> None:
+    with _stalled_body(edge, "/v2/api/users") as sock:
+        answer = _answer(sock)
+
+    _assert_refused(answer, 408, "request timeout")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("X-Big", "a" * 100_000)],
+        [(f"X-Many-{n}", "1") for n in range(500)],
+    ],
+    ids=["100 KB header", "500 headers"],
+)
+def test_headers_past_the_limits_are_refused(edge: str, headers: list[tuple[str, str]]) -> None:
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    with _connect(edge) as sock:
+        sock.sendall(f"GET /v2/api/tags HTTP/1.1\r\nHost: test\r\n{lines}\r\n".encode())
+        answer = _answer(sock)
+
+    _assert_refused(answer, 431, "request header fields too large")
+
+
+def test_an_ordinary_request_still_passes(edge: str) -> None:
+    response = httpx.get(f"{edge}/v2/api/tags", headers={"X-Fine": "a" * 1000})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("side", ["/legacy", "/v2"])
+def test_two_authorization_headers_are_refused_on_both_sides(
+    client: httpx.Client, side: str
+) -> None:
+    response = client.get(
+        f"{side}/api/user",
+        headers=[("Authorization", "Token a.b.c"), ("Authorization", "Token d.e.f")],
+    )
+
+    assert response.status_code == 400
+    assert response.headers["x-served-by"] == "gateway"
+    assert response.json() == {"errors": {"request": ["bad request"]}}
+
+
+def _who_asks() -> Flask:
+    app = Flask("who")
+
+    @app.get("/whoami")
+    def whoami() -> Any:
+        return {"address": request.remote_addr}
+
+    return app
+
+
+@pytest.mark.parametrize(("trusted", "seen"), [([], "127.0.0.1"), (["127.0.0.1"], "203.0.113.9")])
+def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
+    records: RecordStore, trusted: list[str], seen: str
+) -> None:
+    config = configure(Manifest(), environ={})
+    app = create_app(config, legacy=_who_asks(), store=records)
+    settings = uvicorn_settings(ServerOptions(trusted_proxies=trusted))
+    with running_server(app, **settings) as url:
+        answer = httpx.get(f"{url}/legacy/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
+
+    assert answer.json() == {"address": seen}
+
+
+def test_gateway_serve_runs_uvicorn_with_the_guarded_protocol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
+    monkeypatch.setenv("GATEWAY_DATABASE", f"sqlite:///{tmp_path / 'records.db'}")
+    monkeypatch.setenv("GATEWAY_SERVER__HEADER_TIMEOUT_SECONDS", "3")
+    monkeypatch.delenv(SERVER_VARIABLE, raising=False)
+
+    result = CliRunner().invoke(cli.main, ["serve", "--port", "8123", "--workers", "2"])
+
+    assert result.exit_code == 0, result.output
+    [(args, kwargs)] = calls
+    assert args == ("gateway.asgi:app",)
+    assert kwargs["http"] is GuardedHttpToolsProtocol
+    assert (kwargs["port"], kwargs["workers"], kwargs["proxy_headers"]) == (8123, 2, False)
+    assert (kwargs["timeout_keep_alive"], kwargs["limit_concurrency"]) == (5.0, 1000)
+    exported = ServerOptions.model_validate_json(os.environ[SERVER_VARIABLE])
+    assert exported.header_timeout_seconds == 3.0
