@@ -7,6 +7,7 @@ timeout lets a records write wait for the lock instead of failing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -26,6 +27,8 @@ from gateway.records import SCHEMA
 
 # How long a records write waits for SQLite's lock.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The longest a health probe, a connection or a pooled connection is waited for.
+WAIT_SECONDS = 3.0
 
 
 def on_connect(engine: Engine) -> None:
@@ -45,11 +48,24 @@ def on_connect(engine: Engine) -> None:
             dbapi_connection.commit()
 
 
+def _deadlines(url: URL) -> dict[str, Any]:
+    """Bounded waits on a PostgreSQL server that is down or silent."""
+    if url.get_backend_name() == "sqlite":
+        return {}
+    return {
+        "pool_timeout": WAIT_SECONDS,
+        "connect_args": {"connect_timeout": int(WAIT_SECONDS), "tcp_user_timeout": 10_000},
+    }
+
+
 class RecordStore:
     def __init__(self, url: str | URL) -> None:
         self.url = sync_url(url)
-        self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
-        self.async_engine: AsyncEngine = create_async_engine(async_url(url), pool_pre_ping=True)
+        options = _deadlines(self.url)
+        self.engine: Engine = create_engine(self.url, pool_pre_ping=True, **options)
+        self.async_engine: AsyncEngine = create_async_engine(
+            async_url(url), pool_pre_ping=True, **options
+        )
         on_connect(self.engine)
         on_connect(self.async_engine.sync_engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -68,7 +84,7 @@ class RecordStore:
 
     async def ping(self) -> bool:
         try:
-            async with self.async_engine.connect() as conn:
+            async with asyncio.timeout(WAIT_SECONDS), self.async_engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception:
             return False

@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from shared import rules
-from shared.errors import ConduitError
+from shared.db import unavailable
+from shared.errors import ConduitError, Unavailable
 
 
 def error_response(status: int, errors: dict[str, list[str]]) -> tuple[Response, int]:
@@ -58,6 +60,16 @@ def init_app(app: Flask) -> None:
         response, status = error_response(status, {"request": [name]})
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response, status
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database_error(exc: SQLAlchemyError) -> tuple[Response, int]:
+        if not unavailable(exc):
+            return _unexpected(exc)
+        app.logger.warning("database unavailable: %s", exc)
+        error = Unavailable()
+        response, status = error_response(error.status_code, error.errors)
+        response.headers["Retry-After"] = str(error.retry_after)
         return response, status
 
     @app.errorhandler(Exception)

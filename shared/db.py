@@ -8,6 +8,7 @@ that case), whereas an immediate one queues on the busy timeout like any lock.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,6 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.settings import DatabaseSettings
 
 _WRITE_OPTION = "conduit_write"
+# A health probe must answer promptly even when the database does not.
+PING_TIMEOUT_SECONDS = 3.0
 
 
 def sync_url(url: str | URL) -> URL:
@@ -72,6 +77,27 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def postgres_deadlines(settings: DatabaseSettings) -> dict[str, Any]:
+    """libpq parameters that bound every wait: connecting, a statement, a silent peer."""
+    return {
+        "connect_timeout": settings.connect_timeout_seconds,
+        "options": f"-c statement_timeout={int(settings.statement_timeout_seconds * 1000)}",
+        "tcp_user_timeout": int(settings.tcp_user_timeout_seconds * 1000),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or answered too late (a 503), as
+    opposed to a bug (a 500): refused or broken connections, timeouts, a full pool."""
+    return isinstance(exc, OperationalError | InterfaceError | PoolTimeout) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
 class Database:
     """Both engines and their session factories. Creating it opens no connection."""
 
@@ -84,6 +110,8 @@ class Database:
             _prepare_sqlite(url, settings)
         else:
             kwargs["pool_size"] = settings.pool_size
+            kwargs["pool_timeout"] = settings.pool_timeout_seconds
+            kwargs["connect_args"] = postgres_deadlines(settings)
         self.engine: Engine = create_engine(url, **kwargs)
         self.async_engine: AsyncEngine = create_async_engine(async_url(settings.url), **kwargs)
         if self.is_sqlite:
@@ -116,8 +144,9 @@ class Database:
 
     async def ping(self) -> bool:
         try:
-            async with self.async_engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+                async with self.async_engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
         except Exception:
             return False
         return True

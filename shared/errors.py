@@ -48,3 +48,14 @@ class Conflict(ConduitError):
 
     def __init__(self, *fields: str) -> None:
         super().__init__({field: ["has already been taken"] for field in fields})
+
+
+class Unavailable(ConduitError):
+    """The database cannot be reached, or did not answer in time: try again shortly."""
+
+    status_code = 503
+    # Seconds a client is asked to wait before trying again (the Retry-After header).
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__({"database": ["unavailable, try again shortly"]})

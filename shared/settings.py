@@ -33,6 +33,12 @@ class DatabaseSettings(BaseModel):
     # How long a SQLite writer waits for the lock before giving up.
     busy_timeout_ms: int = Field(default=10_000, ge=0)
     pool_size: int = Field(default=10, ge=1)
+    # Every wait on the database has a deadline; past one a request answers 503.
+    connect_timeout_seconds: int = Field(default=5, ge=1)
+    pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    statement_timeout_seconds: float = Field(default=15.0, gt=0)
+    # A server that stops acknowledging (a network partition) breaks the connection after this.
+    tcp_user_timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class JWTSettings(BaseModel):

@@ -13,10 +13,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from shared import rules
-from shared.errors import ConduitError
+from shared.db import unavailable
+from shared.errors import ConduitError, Unavailable
 from v2.responses import ConduitJSONResponse
 
 logger = logging.getLogger(__name__)
@@ -103,6 +105,16 @@ async def _http_error(_request: Request, exc: Exception) -> ConduitJSONResponse:
     return response
 
 
+async def _database_error(request: Request, exc: Exception) -> ConduitJSONResponse:
+    if not unavailable(exc):
+        return await _unexpected(request, exc)
+    logger.warning("database unavailable: %s", exc)
+    error = Unavailable()
+    response = error_response(error.status_code, error.errors)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 async def _unexpected(_request: Request, exc: Exception) -> ConduitJSONResponse:
     logger.error("unhandled error in a v2 route", exc_info=exc)
     return error_response(500, {"server": ["internal error"]})
@@ -123,4 +135,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ConduitError, _conduit_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
