@@ -16,8 +16,9 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from shared.identity import username_key
 from shared.timefmt import utcnow
 
 # Stable constraint names so Alembic autogenerate and both databases agree.
@@ -60,6 +61,9 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # How usernames are compared (shared.identity): unique, so look-alike spellings of one
+    # name cannot be two accounts. Kept in step with ``username`` by the validator below.
+    username_key: Mapped[str] = mapped_column(String(64), unique=True)
     # Stored lower-cased so uniqueness and login ignore case.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -67,6 +71,11 @@ class User(Base):
     image: Mapped[str | None] = mapped_column(String(2048), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @validates("username")
+    def _keyed(self, _key: str, username: str) -> str:
+        self.username_key = username_key(username)
+        return username
 
 
 class Follow(Base):

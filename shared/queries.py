@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, false, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from shared.identity import username_key
 from shared.models import Article, ArticleTag, Comment, Favorite, Follow, Tag, User
 
 # An article with its favourites count and the viewer's favorited / following flags.
@@ -142,9 +143,11 @@ def comments_for_article(*, viewer_id: int | None, article_id: int) -> Select[Co
 def users_taking(
     *, username: str | None, email: str | None, except_id: int | None = None
 ) -> Select[str, str]:
-    """Users that already hold this username or email (other than ``except_id``)."""
-    stmt = select(User.username, User.email).where(
-        (User.username == username) | (User.email == email)
+    """Users that already hold this username (compared by its key) or email (other than
+    ``except_id``)."""
+    key = username_key(username) if username is not None else None
+    stmt = select(User.username_key, User.email).where(
+        (User.username_key == key) | (User.email == email)
     )
     if except_id is not None:
         stmt = stmt.where(User.id != except_id)
@@ -153,7 +156,8 @@ def users_taking(
 
 def taken_fields(rows: Sequence[Any], *, username: str | None, email: str | None) -> list[str]:
     taken = []
-    if username is not None and any(row.username == username for row in rows):
+    key = username_key(username) if username is not None else None
+    if key is not None and any(row.username_key == key for row in rows):
         taken.append("username")
     if email is not None and any(row.email == email for row in rows):
         taken.append("email")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from shared.identity import identity_problem
+
 BLANK = "can't be blank"
 NULL = "can't be null"
 NOT_STRING = "must be a string"
@@ -84,7 +86,7 @@ def username_problem(value: str) -> str | None:
         return problem
     if USERNAME_PATTERN.fullmatch(value) is None:
         return USERNAME_MESSAGE
-    return None
+    return identity_problem(value)
 
 
 def email_problem(value: str) -> str | None:

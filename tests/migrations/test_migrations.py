@@ -137,3 +137,25 @@ def test_current_revision_of_a_missing_sqlite_file_creates_nothing(tmp_path: Pat
 
     assert migrate.current_revision(settings) is None
     assert not (tmp_path / "absent.db").exists()
+
+
+def test_existing_usernames_get_their_keys_and_look_alikes_both_stay(
+    empty_settings: Settings, engine: Engine
+) -> None:
+    migrate.upgrade(empty_settings, "0003")
+    with engine.begin() as conn:
+        for n, name in enumerate(["Bob", "bob", "Carol"], start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, email, password_hash, created_at, "
+                    "updated_at) VALUES (:id, :name, :email, 'x', :now, :now)"
+                ),
+                {"id": n, "name": name, "email": f"{n}@example.com", "now": "2026-11-23"},
+            )
+
+    migrate.upgrade(empty_settings)
+
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT username, username_key FROM users")).all())
+    assert keys == {"Bob": "bob", "bob": "bob~2", "Carol": "carol"}
+    assert _schema_diffs(engine) == []
