@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.pgdeadline import DeadlineAsyncConnection, DeadlineConnection, with_deadline
 from shared.settings import DatabaseSettings
 
 _WRITE_OPTION = "conduit_write"
@@ -90,6 +91,14 @@ def postgres_deadlines(settings: DatabaseSettings) -> dict[str, Any]:
     }
 
 
+def _connect_with_deadline(engine: Engine, seconds: float) -> None:
+    connection = with_deadline(DeadlineConnection, seconds)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        return connection.connect(*cargs, **cparams)
+
+
 def unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` says the database cannot be reached or answered too late (a 503), as
     opposed to a bug (a 500): refused or broken connections, timeouts, a full pool."""
@@ -106,15 +115,27 @@ class Database:
         url = sync_url(settings.url)
         self.is_sqlite = url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": not self.is_sqlite}
+        async_kwargs = dict(kwargs)
         if self.is_sqlite:
             _prepare_sqlite(url, settings)
         else:
-            kwargs["pool_size"] = settings.pool_size
-            kwargs["pool_timeout"] = settings.pool_timeout_seconds
+            kwargs["pool_size"] = async_kwargs["pool_size"] = settings.pool_size
+            kwargs["pool_timeout"] = async_kwargs["pool_timeout"] = settings.pool_timeout_seconds
             kwargs["connect_args"] = postgres_deadlines(settings)
+            async_connection = with_deadline(
+                DeadlineAsyncConnection, settings.client_timeout_seconds
+            )
+            async_kwargs["connect_args"] = {
+                **postgres_deadlines(settings),
+                "async_creator_fn": async_connection.connect,
+            }
         self.engine: Engine = create_engine(url, **kwargs)
-        self.async_engine: AsyncEngine = create_async_engine(async_url(settings.url), **kwargs)
-        if self.is_sqlite:
+        self.async_engine: AsyncEngine = create_async_engine(
+            async_url(settings.url), **async_kwargs
+        )
+        if not self.is_sqlite:
+            _connect_with_deadline(self.engine, settings.client_timeout_seconds)
+        else:
             _install_sqlite_hooks(self.engine, settings.busy_timeout_ms)
             _install_sqlite_hooks(self.async_engine.sync_engine, settings.busy_timeout_ms)
 

@@ -37,6 +37,8 @@ class DatabaseSettings(BaseModel):
     connect_timeout_seconds: int = Field(default=5, ge=1)
     pool_timeout_seconds: float = Field(default=5.0, gt=0)
     statement_timeout_seconds: float = Field(default=15.0, gt=0)
+    # The client's own last resort, for a server too frozen to apply statement_timeout.
+    client_timeout_seconds: float = Field(default=20.0, gt=0)
     # A server that stops acknowledging (a network partition) breaks the connection after this.
     tcp_user_timeout_seconds: float = Field(default=10.0, gt=0)
 
