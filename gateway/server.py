@@ -130,6 +130,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.resume_reading()  # keep draining; data_received drops it
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
+    def send_400_response(self, msg: str) -> None:
+        """A request the parser refuses: the 400 in the configured shape, like every other."""
+        logger.info("400 from %s: %s", self.client, msg)
+        self.transport.write(error_bytes(400, msg.lower().rstrip(".")))
+        self.transport.close()
+
     # Protocol and parser callbacks -------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]

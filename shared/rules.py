@@ -43,7 +43,10 @@ BIO_MAX = 10_000
 PAGE_LIMIT_DEFAULT = 20
 PAGE_LIMIT_MAX = 100
 LIMIT_MESSAGE = f"must be between 1 and {PAGE_LIMIT_MAX}"
-OFFSET_MESSAGE = "must be 0 or more"
+# Ids and offsets are 32-bit integers in the database: a larger number names nothing, and
+# PostgreSQL would refuse to compare with it.
+INT_MAX = 2**31 - 1
+OFFSET_MESSAGE = f"must be between 0 and {INT_MAX}"
 
 
 def too_long(limit: int) -> str:
@@ -130,4 +133,9 @@ def limit_problem(value: int) -> str | None:
 
 
 def offset_problem(value: int) -> str | None:
-    return None if value >= 0 else OFFSET_MESSAGE
+    return None if 0 <= value <= INT_MAX else OFFSET_MESSAGE
+
+
+def storable_id(value: int) -> bool:
+    """Whether a row could have this id (others are simply not found)."""
+    return 0 < value <= INT_MAX

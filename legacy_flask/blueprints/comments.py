@@ -12,6 +12,7 @@ from legacy_flask.blueprints.articles import article_id_or_404
 from legacy_flask.db import get_session
 from legacy_flask.payload import load_envelope
 from legacy_flask.schemas import NewCommentSchema, comment_schema, comments_schema
+from shared import rules
 from shared.errors import Forbidden, NotFound
 from shared.models import Comment
 from shared.queries import CommentView, comments_for_article
@@ -94,9 +95,12 @@ def delete_comment(slug: str, comment_id: int) -> tuple[str, int]:
         404: NotFound
     """
     session = get_session()
-    comment = session.scalar(
-        select(Comment).where(
-            Comment.id == comment_id, Comment.article_id == article_id_or_404(session, slug)
+    article_id = article_id_or_404(session, slug)
+    comment = (
+        None
+        if not rules.storable_id(comment_id)
+        else session.scalar(
+            select(Comment).where(Comment.id == comment_id, Comment.article_id == article_id)
         )
     )
     if comment is None:

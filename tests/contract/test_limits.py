@@ -94,3 +94,21 @@ def test_the_limit_holds_without_the_gateway_too() -> None:
 
     assert (legacy_answer.status_code, v2_answer.status_code) == (413, 413)
     assert legacy_answer.get_json() == v2_answer.json() == TOO_LARGE
+
+
+@pytest.mark.parametrize("offset", ["2147483648", "99999999999999999999"])
+def test_an_offset_past_any_row_count_is_a_422(api: Api, offset: str) -> None:
+    response = api.get("/articles", params={"offset": offset})
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"offset": ["must be between 0 and 2147483647"]}}
+
+
+@pytest.mark.parametrize("comment_id", ["2147483648", "99999999999999999999"])
+def test_an_id_no_row_can_have_is_not_found(api: Api, alice: Account, comment_id: str) -> None:
+    slug = api.create_article(alice)["slug"]
+
+    response = api.delete(f"/articles/{slug}/comments/{comment_id}", user=alice)
+
+    assert response.status_code == 404
+    assert response.json() == {"errors": {"comment": ["not found"]}}

@@ -212,3 +212,11 @@ def test_gateway_serve_runs_uvicorn_with_the_guarded_protocol(
     assert (kwargs["timeout_keep_alive"], kwargs["limit_concurrency"]) == (5.0, 1000)
     exported = ServerOptions.model_validate_json(os.environ[SERVER_VARIABLE])
     assert exported.header_timeout_seconds == 3.0
+
+
+def test_a_request_the_parser_refuses_is_a_400_in_the_same_shape(edge: str) -> None:
+    with _connect(edge) as sock:
+        sock.sendall(b"GET /v2/api/tags HTTP/1.1\r\nHost: test\r\nContent-Length: -5\r\n\r\n")
+        answer = _answer(sock)
+
+    _assert_refused(answer, 400, "bad request")

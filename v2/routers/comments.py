@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response
 from sqlalchemy import delete, select
 
+from shared import rules
 from shared.errors import Forbidden, NotFound
 from shared.models import Comment
 from shared.queries import CommentView, comments_for_article
@@ -57,9 +58,11 @@ async def delete_comment(
     slug: str, comment_id: int, session: SessionDep, me: CurrentUser
 ) -> Response:
     article_id = await article_id_or_404(session, slug)
-    row = await session.scalar(
-        select(Comment).where(Comment.id == comment_id, Comment.article_id == article_id)
-    )
+    row = None
+    if rules.storable_id(comment_id):
+        row = await session.scalar(
+            select(Comment).where(Comment.id == comment_id, Comment.article_id == article_id)
+        )
     if row is None:
         raise NotFound("comment")
     if row.author_id != me.id:
