@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import precis_i18n
 import sqlalchemy as sa
 from alembic import op
+from confusable_homoglyphs import confusables
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -29,7 +30,16 @@ def _key(username: str) -> str:
         mapped = precis_i18n.get_profile("UsernameCaseMapped:CaseFold").enforce(username)
     except UnicodeError:  # a name from before the rule: compare it case-folded
         mapped = username.casefold()
-    return unicodedata.normalize("NFKC", mapped)[:_KEY_LENGTH]
+    text = unicodedata.normalize("NFKC", mapped)
+    found = confusables.is_confusable(text, greedy=True, preferred_aliases=["latin"]) or []
+    latin = {
+        entry["character"]: next(
+            (glyph["c"] for glyph in entry["homoglyphs"] if glyph["c"].isascii()),
+            entry["character"],
+        )
+        for entry in found
+    }
+    return "".join(latin.get(char, char) for char in text)[:_KEY_LENGTH]
 
 
 def upgrade() -> None:

@@ -33,6 +33,13 @@ def test_case_folding_goes_beyond_lower_case(api: Api) -> None:
     assert _register(api, "strasse", "second@example.com") == (409, TAKEN)
 
 
+def test_a_name_written_in_look_alike_letters_of_another_script_is_taken(api: Api) -> None:
+    assert _register(api, "coco", "latin@example.com")[0] == 201
+
+    # "coco" in Cyrillic letters (U+0441 U+043E): one script, the same look.
+    assert _register(api, "\u0441\u043e\u0441\u043e", "cyrillic@example.com") == (409, TAKEN)
+
+
 def test_a_name_mixing_scripts_is_refused(api: Api) -> None:
     # "alice" with a Cyrillic a (U+0430): made to look like someone else.
     status, body = _register(api, "\u0430lice", "mixed@example.com")
