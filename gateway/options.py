@@ -111,9 +111,6 @@ class _FromEnvironment(BaseSettings, GatewayOptions):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__")
 
 
-OPTION_NAMES = tuple(GatewayOptions.model_fields)
-
-
 def environment_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The options set by ``GATEWAY_*`` variables (``environ`` defaults to the process's)."""
     source = EnvSettingsSource(_FromEnvironment)

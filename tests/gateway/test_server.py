@@ -79,9 +79,10 @@ def _assert_refused(answer: tuple[int, dict[str, str], bytes], status: int, word
     assert json.loads(body) == {"errors": {"request": [words]}}
 
 
-def test_headers_that_never_end_are_cut_off(edge: str) -> None:
+@pytest.mark.parametrize("side", ["/legacy", "/v2"])
+def test_headers_that_never_end_are_cut_off(edge: str, side: str) -> None:
     with _connect(edge) as sock:
-        sock.sendall(b"GET /legacy/api/tags HTTP/1.1\r\nHost: test\r\nX-Slow: ")
+        sock.sendall(f"GET {side}/api/tags HTTP/1.1\r\nHost: test\r\nX-Slow: ".encode())
         # A slowloris trickles a byte at a time; the deadline runs from the request's first
         # byte, so the server answers while the header is still unfinished.
         for _ in range(200):
@@ -141,10 +142,13 @@ def test_a_stalled_body_on_v2_is_cut_off_too(edge: str) -> None:
     ],
     ids=["100 KB header", "500 headers"],
 )
-def test_headers_past_the_limits_are_refused(edge: str, headers: list[tuple[str, str]]) -> None:
+@pytest.mark.parametrize("side", ["/legacy", "/v2"])
+def test_headers_past_the_limits_are_refused(
+    edge: str, side: str, headers: list[tuple[str, str]]
+) -> None:
     lines = "".join(f"{name}: {value}\r\n" for name, value in headers)
     with _connect(edge) as sock:
-        sock.sendall(f"GET /v2/api/tags HTTP/1.1\r\nHost: test\r\n{lines}\r\n".encode())
+        sock.sendall(f"GET {side}/api/tags HTTP/1.1\r\nHost: test\r\n{lines}\r\n".encode())
         answer = _answer(sock)
 
     _assert_refused(answer, 431, "request header fields too large")
