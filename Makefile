@@ -12,11 +12,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TYPED := shared gateway v2 legacy_flask migrations bench examples/notes/notes_app examples/notes/notes_v2
 
-.PHONY: help setup run test lint typecheck pytest-sqlite pytest-postgres
+.PHONY: help setup run test lint typecheck pytest-sqlite pytest-postgres bench
 
 help:
 	@echo "make run   - serve the gateway with demo data on http://$(HOST):$(PORT)"
 	@echo "make test  - ruff, mypy and pytest on SQLite and on PostgreSQL"
+	@echo "make bench - v2 / legacy and gateway / gunicorn ratios on real servers"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "python3.11 (or python3 >= 3.11) not found" >&2; exit 1; }
@@ -35,6 +36,13 @@ setup: $(INSTALLED)
 run: setup
 	$(BIN)/conduit demo
 	$(BIN)/gateway serve --host $(HOST) --port $(PORT)
+
+# Not part of `test`: load against real servers, SQLite then a throw-away PostgreSQL; the
+# table goes to bench/results/<date>-compare.md. wrk comes from Debian's packages.
+bench: setup
+	@command -v wrk >/dev/null || { apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; }
+	$(BIN)/python bench/compare.py --database sqlite
+	$(BIN)/python -m tests.postgres $(BIN)/python bench/compare.py --database postgresql
 
 # Each pytest pass is its own target, added to `test`; pytest exits non-zero (5) when it
 # collects nothing, so an empty pass fails too.
