@@ -52,6 +52,7 @@ def create_app(
     owns_store = store is None
     records = store if store is not None else RecordStore(records_database(config, legacy))
     shadow = ShadowRunner(records, options.shadow) if v2 is not None else None
+    body_limit = _body_limit(legacy, options.max_body_bytes)
     v2_mount = V2Mount(v2) if v2 is not None and not isinstance(v2, APIRouter) else None
 
     @asynccontextmanager
@@ -80,14 +81,12 @@ def create_app(
         shadow=shadow,
     )
     # Outside the router: what no side may receive is refused before one is chosen.
-    app.add_middleware(
-        BodyLimit, max_body_bytes=_body_limit(legacy, options.max_body_bytes), errors=errors
-    )
+    app.add_middleware(BodyLimit, max_body_bytes=body_limit, errors=errors)
     app.add_middleware(SingletonHeaders, errors=errors)
 
     async def gateway_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        response = errors(exc.status_code, exc.detail.lower())
+        response = errors(exc.status_code, str(exc.detail).lower())
         response.headers.update(exc.headers or {})
         return response
 
@@ -103,7 +102,7 @@ def create_app(
         LegacyMount(
             legacy,
             workers=options.legacy_threads,
-            max_body_bytes=_body_limit(legacy, options.max_body_bytes),
+            max_body_bytes=body_limit,
             errors=errors,
         ),
     )
