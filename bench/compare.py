@@ -4,7 +4,10 @@ Starts real servers on loopback on one database seeded through the API (3 users,
 of 3 tags each, follows): the gateway (``gateway serve``, one uvicorn worker) and the same
 legacy Flask app alone on gunicorn (one sync worker; one gthread worker with 8 threads).
 wrk drives each endpoint; the two sides of every ratio are measured alternately, in rounds,
-and the median of the rounds is kept, so load on the machine moves both alike.
+and the median of the rounds is kept, so load on the machine moves both alike. Then a
+low-rate /v2 probe is timed idle and while wrk saturates a legacy view that waits on the
+database and one that burns CPU (argon2 login), next to the legacy throughput reached, and
+the gateway's memory is read at rest and under load.
 
     make bench        # SQLite, then a throw-away PostgreSQL; writes bench/results/<date>-compare.md
     .venv/bin/python bench/compare.py --database sqlite --seconds 5 --rounds 2
@@ -23,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,11 +87,13 @@ def _ready(url: str, proc: subprocess.Popen[bytes], deadline_seconds: float = 60
 
 
 @contextmanager
-def _server(command: list[str], env: dict[str, str], probe: str) -> Iterator[None]:
+def _server(
+    command: list[str], env: dict[str, str], probe: str
+) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
         _ready(probe, proc)
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -101,11 +107,21 @@ _PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(url: str, *, seconds: int, method: str = "GET", token: str | None = None) -> Figures:
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    method: str = "GET",
+    token: str | None = None,
+    body: str | None = None,
+) -> Figures:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(f'wrk.method = "{method}"\n')
         if token is not None:
             script.write(f'wrk.headers["Authorization"] = "Token {token}"\n')
+        if body is not None:
+            script.write(f"wrk.body = [[{body}]]\n")
+            script.write('wrk.headers["Content-Type"] = "application/json"\n')
     try:
         command = ["wrk", "--latency", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s"]
         output = subprocess.run(
@@ -124,6 +140,62 @@ def wrk(url: str, *, seconds: int, method: str = "GET", token: str | None = None
     if rps is None or set(percentiles) != {"50", "99"}:
         raise RuntimeError(f"cannot read wrk's output:\n{output}")
     return Figures(float(rps[1]), percentiles["50"], percentiles["99"])
+
+
+def rss_mib(pid: int) -> float:
+    """The resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+class Probe:
+    """A low-rate client: one request every ``interval`` seconds, its latencies kept."""
+
+    def __init__(self, url: str, interval: float = 0.05) -> None:
+        self.url = url
+        self.interval = interval
+        self.latencies: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=30) as http:
+            while not self._stop.wait(self.interval):
+                started = time.perf_counter()
+                http.get(self.url).raise_for_status()
+                self.latencies.append((time.perf_counter() - started) * 1000)
+
+    def __enter__(self) -> Probe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=35)
+
+    def percentiles(self) -> tuple[float, float]:
+        cuts = statistics.quantiles(self.latencies, n=100)
+        return statistics.median(self.latencies), cuts[98]
+
+
+Load = tuple[str, str, str | None]  # url, method, JSON body
+
+
+def probe_under_load(
+    probe_url: str, load: Load | None, *, seconds: int
+) -> tuple[float, float, float]:
+    """The probe's p50 and p99 (ms) while ``load`` runs on wrk (or idle), and the load's req/s."""
+    with Probe(probe_url) as probe:
+        if load is None:
+            time.sleep(seconds)  # the probe runs alone for as long as a loaded run lasts
+            rps = 0.0
+        else:
+            url, method, body = load
+            rps = wrk(url, seconds=seconds, method=method, body=body).rps
+    p50, p99 = probe.percentiles()
+    return p50, p99, rps
 
 
 def seed(api: str) -> tuple[str, str]:
@@ -188,7 +260,7 @@ def run(database_url: str, *, label: str, seconds: int, rounds: int) -> list[str
             [str(bin_dir / "gateway"), "serve", "--port", str(gateway)],
             env,
             f"http://127.0.0.1:{gateway}/health",
-        ),
+        ) as gateway_proc,
         _server(
             [*gunicorn, "--worker-class", "sync", "--bind", f"127.0.0.1:{sync}"],
             env,
@@ -252,7 +324,34 @@ def run(database_url: str, *, label: str, seconds: int, rounds: int) -> list[str
                 f"| {endpoint.name} | {g.rps:.0f} | {s.rps:.0f} | **{g.rps / s.rps:.2f}** | "
                 f"{t.rps:.0f} | **{g.rps / t.rps:.2f}** |"
             )
+        lines += _probe_table(base, gateway_proc.pid, seconds=seconds)
     return [*lines, ""]
+
+
+def _probe_table(base: str, pid: int, *, seconds: int) -> list[str]:
+    """A /v2 probe's latency while legacy is saturated, against the same probe idle; and the
+    gateway's memory at rest and under load."""
+    probe_url = f"{base}/v2/api/tags"
+    at_rest = rss_mib(pid)
+    idle = probe_under_load(probe_url, None, seconds=seconds)
+    credentials = '{"user": {"email": "author1@example.com", "password": "benchmark-pw"}}'
+    loads: dict[str, Load] = {
+        "legacy article list (database-bound)": (f"{base}/legacy/api/articles", "GET", None),
+        "legacy login (CPU-bound: argon2)": (f"{base}/legacy/api/users/login", "POST", credentials),
+    }
+    lines = [
+        "",
+        "| /v2/api/tags probe, every 50 ms | p50 ms | p99 ms | p99 / idle | legacy req/s |",
+        "|---|---|---|---|---|",
+        f"| idle | {idle[0]:.1f} | {idle[1]:.1f} | 1.00 | - |",
+    ]
+    peak = at_rest
+    for name, load in loads.items():
+        p50, p99, rps = probe_under_load(probe_url, load, seconds=seconds)
+        peak = max(peak, rss_mib(pid))
+        lines.append(f"| {name} | {p50:.1f} | {p99:.1f} | **{p99 / idle[1]:.2f}** | {rps:.0f} |")
+    lines += ["", f"Gateway process memory: {at_rest:.0f} MiB at rest, {peak:.0f} MiB under load."]
+    return lines
 
 
 def main() -> None:
