@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, func, select
+from sqlalchemy import ColumnElement, Executable, Select, exists, false, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
 from shared.identity import username_key
@@ -41,29 +42,35 @@ class CommentView:
     following: bool
 
 
-def _follows(viewer_id: int | None, author_id: Any) -> ColumnElement[bool]:
+def follows(viewer_id: int | None, author_id: Any) -> ColumnElement[bool]:
     if viewer_id is None:
         return false()
     return exists().where(Follow.follower_id == viewer_id, Follow.followee_id == author_id)
 
 
-def articles_select(viewer_id: int | None) -> ArticleSelect:
-    favorites_count = (
+def favorites_count() -> ColumnElement[int]:
+    """How many users favourited the article of the enclosing query."""
+    return (
         select(func.count())
         .where(Favorite.article_id == Article.id)
         .correlate(Article)
         .scalar_subquery()
     )
-    favorited: ColumnElement[bool] = (
-        exists().where(Favorite.article_id == Article.id, Favorite.user_id == viewer_id)
-        if viewer_id is not None
-        else false()
-    )
+
+
+def favorited_by(viewer_id: int | None) -> ColumnElement[bool]:
+    """Whether the viewer favourited the article of the enclosing query."""
+    if viewer_id is None:
+        return false()
+    return exists().where(Favorite.article_id == Article.id, Favorite.user_id == viewer_id)
+
+
+def articles_select(viewer_id: int | None) -> ArticleSelect:
     return select(
         Article,
-        favorites_count.label("favorites_count"),
-        favorited.label("favorited"),
-        _follows(viewer_id, Article.author_id).label("following"),
+        favorites_count().label("favorites_count"),
+        favorited_by(viewer_id).label("favorited"),
+        follows(viewer_id, Article.author_id).label("following"),
     ).options(
         joinedload(Article.author, innerjoin=True),
         selectinload(Article.tag_links).joinedload(ArticleTag.tag),
@@ -126,14 +133,14 @@ def to_article_view(row: Any) -> ArticleView:
 
 
 def profile_by_username(*, viewer_id: int | None, username: str) -> Select[User, bool]:
-    return select(User, _follows(viewer_id, User.id).label("following")).where(
+    return select(User, follows(viewer_id, User.id).label("following")).where(
         User.username == username
     )
 
 
 def comments_for_article(*, viewer_id: int | None, article_id: int) -> Select[Comment, bool]:
     return (
-        select(Comment, _follows(viewer_id, Comment.author_id).label("following"))
+        select(Comment, follows(viewer_id, Comment.author_id).label("following"))
         .options(joinedload(Comment.author, innerjoin=True))
         .where(Comment.article_id == article_id)
         .order_by(Comment.created_at.desc(), Comment.id.desc())
@@ -178,3 +185,10 @@ def tags_in_use() -> Select[str]:
 
 def tags_named(names: Sequence[str]) -> Select[Tag]:
     return select(Tag).where(Tag.name.in_(names))
+
+
+def insert_once(dialect: str, entity: type[Favorite | Follow], **values: int) -> Executable:
+    """Insert a link row unless it exists: the same favourite or follow sent twice at once (a
+    double click, a client's retry) is one row, not a unique-key error for the second."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(entity).values(**values).on_conflict_do_nothing()

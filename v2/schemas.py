@@ -190,10 +190,6 @@ class ArticleListItem(_Output):
     favorites_count: int
     author: Profile
 
-    @classmethod
-    def of(cls, view: ArticleView) -> ArticleListItem:
-        return cls(**_article_fields(view))
-
 
 class ArticleOut(ArticleListItem):
     body: str

@@ -30,6 +30,7 @@ from shared.queries import (
     article_page,
     article_slug_taken,
     feed_filters,
+    insert_once,
     tags_named,
     to_article_view,
 )
@@ -278,10 +279,11 @@ def favorite(slug: str) -> dict[str, Any]:
     """
     session = get_session()
     article_id = article_id_or_404(session, slug)
-    user_id = current_user().id
-    if session.get(Favorite, (user_id, article_id)) is None:
-        session.add(Favorite(user_id=user_id, article_id=article_id))
-        session.commit()
+    dialect = session.get_bind().dialect.name
+    session.execute(
+        insert_once(dialect, Favorite, user_id=current_user().id, article_id=article_id)
+    )
+    session.commit()
     return _one(session, slug)
 
 

@@ -13,7 +13,7 @@ from legacy_flask.db import get_session
 from legacy_flask.schemas import profile_schema
 from shared.errors import NotFound, ValidationFailed
 from shared.models import Follow, User
-from shared.queries import ProfileView, profile_by_username
+from shared.queries import ProfileView, insert_once, profile_by_username
 
 bp = Blueprint("profiles", __name__, url_prefix="/api/profiles")
 
@@ -68,9 +68,9 @@ def follow(username: str) -> dict[str, Any]:
     me, target = current_user(), _target(session, username)
     if target.id == me.id:
         raise ValidationFailed.on("profile", "cannot follow yourself")
-    if session.get(Follow, (me.id, target.id)) is None:
-        session.add(Follow(follower_id=me.id, followee_id=target.id))
-        session.commit()
+    dialect = session.get_bind().dialect.name
+    session.execute(insert_once(dialect, Follow, follower_id=me.id, followee_id=target.id))
+    session.commit()
     return _profile(session, username)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+import httpx
 import pytest
 
 from tests.conduit import Account, Api, assert_error
@@ -311,3 +313,24 @@ def test_favorite_needs_auth(api: Api, alice: Account) -> None:
 
     assert_error(api.post(f"/articles/{slug}/favorite"), 401, "token")
     assert_error(api.delete(f"/articles/{slug}/favorite"), 401, "token")
+
+
+def test_concurrent_favorites_count_once_per_user(
+    api: Api, alice: Account, bob: Account, server_url: str
+) -> None:
+    """The same favourite sent many times at once (a double-click, a retrying client) is one
+    favourite, never a 500 from the second insert; different users' ones all count."""
+    slug = api.create_article(alice)["slug"]
+    others = [api.register() for _ in range(4)]
+    senders = [bob] * 8 + others
+
+    def send(account: Account) -> httpx.Response:
+        with httpx.Client(base_url=server_url, timeout=30) as own:
+            return Api(http=own, prefix=api.prefix).post(f"/articles/{slug}/favorite", user=account)
+
+    with ThreadPoolExecutor(max_workers=len(senders)) as pool:
+        responses = list(pool.map(send, senders))
+
+    assert [r.status_code for r in responses] == [200] * len(senders), [r.text for r in responses]
+    assert api.get(f"/articles/{slug}").json()["article"]["favoritesCount"] == 1 + len(others)
+    assert api.get(f"/articles/{slug}", user=bob).json()["article"]["favorited"] is True

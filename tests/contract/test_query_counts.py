@@ -14,22 +14,23 @@ from tests.conduit import Account, Api
 
 
 @contextmanager
-def counted_queries(database: Database, api: Api) -> Iterator[list[str]]:
-    """Statements sent by the engine that serves ``api``'s side (sync for Flask, async for v2)."""
-    engine = (
-        database.engine if api.prefix.startswith("/legacy") else database.async_engine.sync_engine
-    )
+def counted_queries(database: Database) -> Iterator[list[str]]:
+    """Statements sent by either engine: which one a side uses is its own business (v2 runs
+    its units of work on the sync engine on SQLite, on the async one elsewhere)."""
+    engines = (database.engine, database.async_engine.sync_engine)
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if not statement.startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
             statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def _populate(api: Api, count: int) -> Account:
@@ -49,15 +50,15 @@ def test_listing_twenty_articles_takes_a_constant_number_of_queries(
 ) -> None:
     reader = _populate(api, 20)
 
-    with counted_queries(database, api) as few:
+    with counted_queries(database) as few:
         small = api.get(f"{path}{'&' if '?' in path else '?'}limit=2", user=reader)
-    with counted_queries(database, api) as many:
+    with counted_queries(database) as many:
         full = api.get(path, user=reader)
 
     assert small.status_code == full.status_code == 200
     assert len(full.json()["articles"]) >= 7
-    # auth user, page rows, ordered tags for the page, total count
-    assert len(many) == len(few) <= 4, many
+    # auth user, page rows, ordered tags for the page (legacy; v2 aggregates them), count
+    assert 3 <= len(many) == len(few) <= 4, many
 
 
 def test_comments_take_a_constant_number_of_queries(api: Api, database: Database) -> None:
@@ -65,12 +66,12 @@ def test_comments_take_a_constant_number_of_queries(api: Api, database: Database
     slug = api.create_article(author)["slug"]
     for _ in range(2):
         api.comment(api.register(), slug)
-    with counted_queries(database, api) as few:
+    with counted_queries(database) as few:
         api.get(f"/articles/{slug}/comments", user=author)
     for _ in range(10):
         api.comment(api.register(), slug)
 
-    with counted_queries(database, api) as many:
+    with counted_queries(database) as many:
         response = api.get(f"/articles/{slug}/comments", user=author)
 
     assert len(response.json()["comments"]) == 12

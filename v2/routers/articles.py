@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import rules
 from shared.content import base_slug, fresh_slug, normalise_tags
 from shared.errors import Forbidden, NotFound
-from shared.models import Article, Favorite, Tag, User
+from shared.models import Article, Tag, User
 from shared.queries import (
     ArticleView,
     article_by_slug,
-    article_count,
     article_filters,
-    article_page,
     article_slug_taken,
     feed_filters,
     tags_named,
@@ -27,10 +25,11 @@ from shared.queries import (
 )
 from shared.tagging import relink_tags
 from shared.timefmt import utcnow
-from v2.deps import CurrentUser, OptionalUser, SessionDep
+from v2.article_rows import article_json, favorite_json, page_json
+from v2.deps import CurrentUser, DatabaseDep, SessionDep, SignedInId, ViewerId
+from v2.responses import RenderedJSON
 from v2.schemas import (
     ArticleEnvelope,
-    ArticleListItem,
     ArticleOut,
     ArticlesEnvelope,
     Filter,
@@ -61,23 +60,6 @@ async def _view(session: AsyncSession, slug: str, viewer: User | None) -> Articl
 
 async def _one(session: AsyncSession, slug: str, viewer: User | None) -> ArticleEnvelope:
     return ArticleEnvelope(article=ArticleOut.of(await _view(session, slug, viewer)))
-
-
-async def _page(
-    session: AsyncSession,
-    filters: Sequence[ColumnElement[bool]],
-    *,
-    viewer: User | None,
-    limit: int,
-    offset: int,
-) -> ArticlesEnvelope:
-    stmt = article_page(viewer_id=_viewer_id(viewer), filters=filters, limit=limit, offset=offset)
-    rows = (await session.execute(stmt)).all()
-    count = await session.scalar(article_count(filters))
-    return ArticlesEnvelope(
-        articles=[ArticleListItem.of(to_article_view(row)) for row in rows],
-        articles_count=count or 0,
-    )
 
 
 async def _own_article(session: AsyncSession, slug: str, me: User) -> Article:
@@ -128,26 +110,29 @@ async def _set_tags(session: AsyncSession, article: Article, raw: list[str]) -> 
 
 @router.get("", response_model=ArticlesEnvelope)
 async def list_articles(
-    session: SessionDep,
-    viewer: OptionalUser,
+    database: DatabaseDep,
+    viewer: ViewerId,
     tag: FilterQuery = None,
     author: FilterQuery = None,
     favorited: FilterQuery = None,
     limit: LimitQuery = rules.PAGE_LIMIT_DEFAULT,
     offset: OffsetQuery = 0,
-) -> ArticlesEnvelope:
+) -> Response:
     filters = article_filters(tag=tag, author=author, favorited=favorited)
-    return await _page(session, filters, viewer=viewer, limit=limit, offset=offset)
+    page = partial(page_json, filters=filters, viewer_id=viewer, limit=limit, offset=offset)
+    return RenderedJSON(await database.run(page, write=False))
 
 
 @router.get("/feed", response_model=ArticlesEnvelope)
 async def feed(
-    session: SessionDep,
-    me: CurrentUser,
+    database: DatabaseDep,
+    me: SignedInId,
     limit: LimitQuery = rules.PAGE_LIMIT_DEFAULT,
     offset: OffsetQuery = 0,
-) -> ArticlesEnvelope:
-    return await _page(session, feed_filters(me.id), viewer=me, limit=limit, offset=offset)
+) -> Response:
+    filters = feed_filters(me)
+    page = partial(page_json, filters=filters, viewer_id=me, limit=limit, offset=offset)
+    return RenderedJSON(await database.run(page, write=False))
 
 
 @router.post("", status_code=201, response_model=ArticleEnvelope)
@@ -171,8 +156,9 @@ async def create_article(
 
 
 @router.get("/{slug}", response_model=ArticleEnvelope)
-async def get_article(slug: str, session: SessionDep, viewer: OptionalUser) -> ArticleEnvelope:
-    return await _one(session, slug, viewer)
+async def get_article(slug: str, database: DatabaseDep, viewer: ViewerId) -> Response:
+    one = partial(article_json, slug=slug, viewer_id=viewer)
+    return RenderedJSON(await database.run(one, write=False))
 
 
 @router.put("/{slug}", response_model=ArticleEnvelope)
@@ -205,19 +191,12 @@ async def delete_article(slug: str, session: SessionDep, me: CurrentUser) -> Res
 
 
 @router.post("/{slug}/favorite", response_model=ArticleEnvelope)
-async def favorite(slug: str, session: SessionDep, me: CurrentUser) -> ArticleEnvelope:
-    article_id = await article_id_or_404(session, slug)
-    if await session.get(Favorite, (me.id, article_id)) is None:
-        session.add(Favorite(user_id=me.id, article_id=article_id))
-        await session.commit()
-    return await _one(session, slug, me)
+async def favorite(slug: str, database: DatabaseDep, me: SignedInId) -> Response:
+    toggle = partial(favorite_json, slug=slug, user_id=me, favorite=True)
+    return RenderedJSON(await database.run(toggle, write=True))
 
 
 @router.delete("/{slug}/favorite", response_model=ArticleEnvelope)
-async def unfavorite(slug: str, session: SessionDep, me: CurrentUser) -> ArticleEnvelope:
-    article_id = await article_id_or_404(session, slug)
-    await session.execute(
-        delete(Favorite).where(Favorite.user_id == me.id, Favorite.article_id == article_id)
-    )
-    await session.commit()
-    return await _one(session, slug, me)
+async def unfavorite(slug: str, database: DatabaseDep, me: SignedInId) -> Response:
+    toggle = partial(favorite_json, slug=slug, user_id=me, favorite=False)
+    return RenderedJSON(await database.run(toggle, write=True))

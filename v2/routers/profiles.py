@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import NotFound, ValidationFailed
 from shared.models import Follow, User
-from shared.queries import profile_by_username
+from shared.queries import insert_once, profile_by_username
 from v2.deps import CurrentUser, OptionalUser, SessionDep
 from v2.schemas import Profile, ProfileEnvelope, error_responses
 
@@ -40,9 +40,9 @@ async def follow(username: str, session: SessionDep, me: CurrentUser) -> Profile
     target = await _target(session, username)
     if target.id == me.id:
         raise ValidationFailed.on("profile", "cannot follow yourself")
-    if await session.get(Follow, (me.id, target.id)) is None:
-        session.add(Follow(follower_id=me.id, followee_id=target.id))
-        await session.commit()
+    dialect = session.get_bind().dialect.name
+    await session.execute(insert_once(dialect, Follow, follower_id=me.id, followee_id=target.id))
+    await session.commit()
     return await _profile(session, username, me)
 
 
