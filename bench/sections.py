@@ -1,0 +1,146 @@
+"""The gateway's tables: v2 against legacy per endpoint, the gateway against gunicorn, and a
+/v2 probe idle and while legacy is saturated (with the gateway's memory)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from load import Request, interleaved, probe_under_load
+from seed import Seeded, login_body
+from servers import Server, rss_mib
+from targets import (
+    GATEWAY_OVER_SYNC,
+    PROBE_P99_OVER_IDLE,
+    V2_OVER_LEGACY_MAIN,
+    V2_OVER_LEGACY_OTHER,
+    at_least,
+    verdict,
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str  # relative to the side's prefix; {slug} is a seeded article
+    target: float  # v2 / legacy req/s
+    authenticated: bool = False
+
+
+ENDPOINTS = (
+    Endpoint("article list (20 of 30)", "GET", "/api/articles", V2_OVER_LEGACY_MAIN),
+    Endpoint("one article", "GET", "/api/articles/{slug}", V2_OVER_LEGACY_MAIN),
+    Endpoint("tags", "GET", "/api/tags", V2_OVER_LEGACY_OTHER),
+    Endpoint("feed (authenticated)", "GET", "/api/articles/feed", V2_OVER_LEGACY_OTHER, True),
+    Endpoint(
+        "favorite (a write)", "POST", "/api/articles/{slug}/favorite", V2_OVER_LEGACY_OTHER, True
+    ),
+)
+ARTICLE_LIST = ENDPOINTS[0]
+GUNICORN_ENDPOINTS = ENDPOINTS[:3]  # anonymous reads
+
+
+def endpoints_table(base: str, seeded: Seeded, *, seconds: int, rounds: int) -> list[str]:
+    """v2 against the legacy code it replaces, per endpoint, both through the gateway."""
+    lines = [
+        "| endpoint | legacy req/s | v2 req/s | v2 / legacy | target | met "
+        "| legacy p99 ms | v2 p99 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for endpoint in ENDPOINTS:
+        path = endpoint.path.format(slug=seeded.slug)
+        token = seeded.token if endpoint.authenticated else None
+        figures = interleaved(
+            {
+                "legacy": Request(f"{base}/legacy{path}", endpoint.method, token),
+                "v2": Request(f"{base}/v2{path}", endpoint.method, token),
+            },
+            seconds=seconds,
+            rounds=rounds,
+        )
+        legacy, v2 = figures["legacy"], figures["v2"]
+        ratio = v2.rps / legacy.rps
+        lines.append(
+            f"| {endpoint.name} | {legacy.rps:.0f} | {v2.rps:.0f} | **{ratio:.2f}** "
+            f"| ≥ {endpoint.target:.1f} | {at_least(ratio, endpoint.target)} "
+            f"| {legacy.p99_ms:.1f} | {v2.p99_ms:.1f} |"
+        )
+    return lines
+
+
+def gunicorn_table(
+    base: str, slug: str, sync: Server, gthread: Server, *, seconds: int, rounds: int
+) -> tuple[list[str], float]:
+    """The legacy app through the gateway against it alone on gunicorn; the table and
+    gthread's req/s on the article list (the probe's target needs it)."""
+    lines = [
+        "| legacy endpoint | gateway req/s | gunicorn sync | gateway / sync | target | met "
+        "| gunicorn gthread (8) | gateway / gthread |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    gthread_list_rps = 0.0
+    for endpoint in GUNICORN_ENDPOINTS:
+        path = endpoint.path.format(slug=slug)
+        figures = interleaved(
+            {
+                "gateway": Request(f"{base}/legacy{path}"),
+                "sync": Request(f"{sync.base}{path}"),
+                "gthread": Request(f"{gthread.base}{path}"),
+            },
+            seconds=seconds,
+            rounds=rounds,
+        )
+        g, s, t = figures["gateway"], figures["sync"], figures["gthread"]
+        if endpoint is ARTICLE_LIST:
+            gthread_list_rps = t.rps
+        lines.append(
+            f"| {endpoint.name} | {g.rps:.0f} | {s.rps:.0f} | **{g.rps / s.rps:.2f}** "
+            f"| ≥ {GATEWAY_OVER_SYNC:.1f} | {at_least(g.rps / s.rps, GATEWAY_OVER_SYNC)} "
+            f"| {t.rps:.0f} | **{g.rps / t.rps:.2f}** |"
+        )
+    return lines, gthread_list_rps
+
+
+def _probe_verdict(p99_ratio: float, rps: float, gthread_list_rps: float | None) -> str:
+    problems = []
+    if p99_ratio > PROBE_P99_OVER_IDLE:
+        problems.append(f"p99 / idle > {PROBE_P99_OVER_IDLE}")
+    if gthread_list_rps is not None and rps < gthread_list_rps:
+        problems.append(f"{rps:.0f} < gthread's {gthread_list_rps:.0f} req/s")
+    met = verdict(not problems, "; ".join(problems))
+    if gthread_list_rps is None:
+        met += " (req/s not checked: no gunicorn section in this run)"
+    return met
+
+
+def probe_table(gateway: Server, *, seconds: int, gthread_list_rps: float | None) -> list[str]:
+    """A /v2 probe's latency while legacy is saturated, against the same probe idle; and the
+    gateway's memory at rest and under load."""
+    probe_url = f"{gateway.base}/v2/api/tags"
+    at_rest = rss_mib(gateway.pid)
+    idle_p50, idle_p99, _ = probe_under_load(probe_url, None, seconds=seconds)
+    legacy = f"{gateway.base}/legacy/api"
+    database_bound = Request(f"{legacy}/articles")
+    cpu_bound = Request(f"{legacy}/users/login", "POST", body=login_body())
+    target = f"p99 / idle ≤ {PROBE_P99_OVER_IDLE} and legacy req/s ≥ gthread's on the list"
+    lines = [
+        "| /v2/api/tags probe, every 50 ms | p50 ms | p99 ms | p99 / idle | legacy req/s "
+        "| target | met |",
+        "|---|---|---|---|---|---|---|",
+        f"| idle | {idle_p50:.1f} | {idle_p99:.1f} | 1.00 | - | - | - |",
+    ]
+    peak = at_rest
+    for name, load in (
+        ("legacy article list (database-bound)", database_bound),
+        ("legacy login (CPU-bound: argon2)", cpu_bound),
+    ):
+        p50, p99, rps = probe_under_load(probe_url, load, seconds=seconds)
+        peak = max(peak, rss_mib(gateway.pid))
+        ratio = p99 / idle_p99
+        if load is database_bound:
+            cells = f"{target} | {_probe_verdict(ratio, rps, gthread_list_rps)}"
+        else:
+            cells = "none set | -"
+        lines.append(f"| {name} | {p50:.1f} | {p99:.1f} | **{ratio:.2f}** | {rps:.0f} | {cells} |")
+    lines += ["", f"Gateway process memory: {at_rest:.0f} MiB at rest, {peak:.0f} MiB under load."]
+    return lines
