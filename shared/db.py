@@ -142,12 +142,14 @@ class Database:
             _install_sqlite_hooks(self.engine, settings.busy_timeout_ms)
             _install_sqlite_hooks(self.async_engine.sync_engine, settings.busy_timeout_ms)
 
-        write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
-        async_write_engine = self.async_engine.execution_options(**{_WRITE_OPTION: True})
+        self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        self._async_write_engine = self.async_engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._write_sessions = sessionmaker(write_engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
         self._async_read_sessions = async_sessionmaker(self.async_engine, expire_on_commit=False)
-        self._async_write_sessions = async_sessionmaker(async_write_engine, expire_on_commit=False)
+        self._async_write_sessions = async_sessionmaker(
+            self._async_write_engine, expire_on_commit=False
+        )
 
     def session(self, *, write: bool) -> Session:
         return (self._write_sessions if write else self._read_sessions)()
@@ -166,23 +168,23 @@ class Database:
         async with self.async_session(write=True) as session, session.begin():
             yield session
 
-    async def run(self, work: Callable[[Session], T], *, write: bool) -> T:
-        """Run ``work`` as one transaction on a sync session, committed if it returns.
+    async def run(self, work: Callable[[Connection], T], *, write: bool) -> T:
+        """Run ``work`` in one transaction on a connection, committed if it returns.
 
         This is how v2's hot paths reach the database: one unit of work, whatever its number
-        of statements. On SQLite it runs in one worker thread with the sync engine: aiosqlite
-        would move every statement to its own thread and back (about 2 ms each, measured),
-        pysqlite runs the whole unit in a fraction of that. Elsewhere it runs on the async
-        engine's connection through ``run_sync``: no thread at all, every wait still async.
+        of statements. On SQLite it runs in one worker thread on the sync engine: aiosqlite
+        moves every statement to its own thread and back (about 2 ms each, measured), pysqlite
+        runs the whole unit in a fraction of that. Elsewhere it runs on the async engine's
+        connection through ``run_sync``: no thread at all, every wait still async.
         """
         if self.is_sqlite:
             return await anyio.to_thread.run_sync(self._run_in_thread, work, write)
-        async with self.async_session(write=write) as session, session.begin():
-            return await session.run_sync(work)
+        async with (self._async_write_engine if write else self.async_engine).begin() as conn:
+            return await conn.run_sync(work)
 
-    def _run_in_thread(self, work: Callable[[Session], T], write: bool) -> T:
-        with self.session(write=write) as session, session.begin():
-            return work(session)
+    def _run_in_thread(self, work: Callable[[Connection], T], write: bool) -> T:
+        with (self._write_engine if write else self.engine).begin() as conn:
+            return work(conn)
 
     async def ping(self) -> bool:
         try:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, Select, exists, false, func, select
+from sqlalchemy import BindParameter, ColumnElement, Executable, Select, exists, false, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -20,6 +20,10 @@ from shared.models import Article, ArticleTag, Comment, Favorite, Follow, Tag, U
 
 # An article with its favourites count and the viewer's favorited / following flags.
 ArticleSelect = Select[Article, int, bool, bool]
+# A value in a statement: given now, or a named parameter of a statement built once and
+# executed many times with its values (v2.article_rows).
+Id = int | BindParameter[int]
+Name = str | BindParameter[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +46,7 @@ class CommentView:
     following: bool
 
 
-def follows(viewer_id: int | None, author_id: Any) -> ColumnElement[bool]:
+def follows(viewer_id: Id | None, author_id: Any) -> ColumnElement[bool]:
     if viewer_id is None:
         return false()
     return exists().where(Follow.follower_id == viewer_id, Follow.followee_id == author_id)
@@ -58,7 +62,7 @@ def favorites_count() -> ColumnElement[int]:
     )
 
 
-def favorited_by(viewer_id: int | None) -> ColumnElement[bool]:
+def favorited_by(viewer_id: Id | None) -> ColumnElement[bool]:
     """Whether the viewer favourited the article of the enclosing query."""
     if viewer_id is None:
         return false()
@@ -78,7 +82,7 @@ def articles_select(viewer_id: int | None) -> ArticleSelect:
 
 
 def article_filters(
-    *, tag: str | None = None, author: str | None = None, favorited: str | None = None
+    *, tag: Name | None = None, author: Name | None = None, favorited: Name | None = None
 ) -> list[ColumnElement[bool]]:
     filters: list[ColumnElement[bool]] = []
     if tag is not None:
@@ -98,7 +102,7 @@ def article_filters(
     return filters
 
 
-def feed_filters(viewer_id: int) -> list[ColumnElement[bool]]:
+def feed_filters(viewer_id: Id) -> list[ColumnElement[bool]]:
     followed = select(Follow.followee_id).where(Follow.follower_id == viewer_id)
     return [Article.author_id.in_(followed)]
 

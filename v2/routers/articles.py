@@ -17,15 +17,13 @@ from shared.models import Article, Tag, User
 from shared.queries import (
     ArticleView,
     article_by_slug,
-    article_filters,
     article_slug_taken,
-    feed_filters,
     tags_named,
     to_article_view,
 )
 from shared.tagging import relink_tags
 from shared.timefmt import utcnow
-from v2.article_rows import article_json, favorite_json, page_json
+from v2.article_rows import Page, article_json, favorite_json, page_json
 from v2.deps import CurrentUser, DatabaseDep, SessionDep, SignedInId, ViewerId
 from v2.responses import RenderedJSON
 from v2.schemas import (
@@ -118,9 +116,10 @@ async def list_articles(
     limit: LimitQuery = rules.PAGE_LIMIT_DEFAULT,
     offset: OffsetQuery = 0,
 ) -> Response:
-    filters = article_filters(tag=tag, author=author, favorited=favorited)
-    page = partial(page_json, filters=filters, viewer_id=viewer, limit=limit, offset=offset)
-    return RenderedJSON(await database.run(page, write=False))
+    page = Page(limit=limit, offset=offset, tag=tag, author=author, favorited=favorited)
+    return RenderedJSON(
+        await database.run(partial(page_json, page=page, viewer_id=viewer), write=False)
+    )
 
 
 @router.get("/feed", response_model=ArticlesEnvelope)
@@ -130,9 +129,10 @@ async def feed(
     limit: LimitQuery = rules.PAGE_LIMIT_DEFAULT,
     offset: OffsetQuery = 0,
 ) -> Response:
-    filters = feed_filters(me)
-    page = partial(page_json, filters=filters, viewer_id=me, limit=limit, offset=offset)
-    return RenderedJSON(await database.run(page, write=False))
+    page = Page(limit=limit, offset=offset, feed=True)
+    return RenderedJSON(
+        await database.run(partial(page_json, page=page, viewer_id=me), write=False)
+    )
 
 
 @router.post("", status_code=201, response_model=ArticleEnvelope)

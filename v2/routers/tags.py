@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Response
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from shared.queries import tags_in_use
 from v2.deps import DatabaseDep
@@ -14,8 +14,11 @@ from v2.schemas import TagsEnvelope
 router = APIRouter(tags=["tags"])
 
 
-def _tags_json(session: Session) -> bytes:
-    return orjson.dumps({"tags": list(session.scalars(tags_in_use()))})
+_TAGS_IN_USE = tags_in_use()
+
+
+def _tags_json(conn: Connection) -> bytes:
+    return orjson.dumps({"tags": list(conn.scalars(_TAGS_IN_USE))})
 
 
 @router.get("/tags", response_model=TagsEnvelope)
