@@ -54,6 +54,9 @@ def create_app(
     shadow = ShadowRunner(records, options.shadow) if v2 is not None else None
     body_limit = _body_limit(legacy, options.max_body_bytes)
     v2_mount = V2Mount(v2) if v2 is not None and not isinstance(v2, APIRouter) else None
+    legacy_mount = LegacyMount(
+        legacy, workers=options.legacy_threads, max_body_bytes=body_limit, errors=errors
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,6 +82,8 @@ def create_app(
         v2_prefix=options.v2_prefix,
         sticky=sticky,
         shadow=shadow,
+        legacy_app=legacy_mount,
+        v2_app=v2_mount,
     )
     # Outside the router: what no side may receive is refused before one is chosen.
     app.add_middleware(BodyLimit, max_body_bytes=body_limit, errors=errors)
@@ -97,15 +102,9 @@ def create_app(
     elif v2_mount is not None:
         app.mount(options.v2_prefix, v2_mount)
     install_openapi(app, config=config, legacy=legacy, v2=v2)
-    app.mount(
-        options.legacy_prefix,
-        LegacyMount(
-            legacy,
-            workers=options.legacy_threads,
-            max_body_bytes=body_limit,
-            errors=errors,
-        ),
-    )
+    # Also mounted, though the router hands them their requests itself: the mounts keep
+    # the app's route table whole (url_for, the docs, anything that walks the routes).
+    app.mount(options.legacy_prefix, legacy_mount)
     return app
 
 

@@ -21,7 +21,7 @@ from shared.settings import Settings
 from tests.conduit import Api
 from tests.gateways import conduit_gateway
 from tests.serving import running_server
-from v2.deps import get_optional_user, get_session
+from v2.deps import get_viewer_id, get_database
 
 
 def _manifest(ignore: list[str] | None = None) -> str:
@@ -112,7 +112,7 @@ def test_a_planted_mismatch_is_recorded_with_its_diff(
     settings: Settings, database: Database, records: RecordStore
 ) -> None:
     # The planted bug: v2 forgets who is asking, so `favorited` comes back false.
-    forgetful = {get_optional_user: lambda: None}
+    forgetful = {get_viewer_id: lambda: None}
     with shadow_gateway(settings, database, records, overrides=forgetful) as (legacy, _v2):
         alice = legacy.register("alice")
         slug = legacy.create_article(alice)["slug"]
@@ -133,7 +133,7 @@ def test_a_planted_mismatch_is_recorded_with_its_diff(
 def test_an_ignore_rule_suppresses_the_mismatch(
     settings: Settings, database: Database, records: RecordStore
 ) -> None:
-    forgetful = {get_optional_user: lambda: None}
+    forgetful = {get_viewer_id: lambda: None}
     with shadow_gateway(
         settings, database, records, overrides=forgetful, ignore=["article.favorited"]
     ) as (
@@ -150,14 +150,14 @@ def test_an_ignore_rule_suppresses_the_mismatch(
     assert record.outcome == "matched"
 
 
-def _broken_session() -> None:
+def _broken_database() -> None:
     raise RuntimeError("planted failure")
 
 
 def test_a_v2_exception_never_reaches_the_client(
     settings: Settings, database: Database, records: RecordStore
 ) -> None:
-    with shadow_gateway(settings, database, records, overrides={get_session: _broken_session}) as (
+    with shadow_gateway(settings, database, records, overrides={get_database: _broken_database}) as (
         legacy,
         _v2,
     ):
@@ -177,7 +177,7 @@ def test_the_client_never_waits_for_the_replay(
 ) -> None:
     gate = Gate()
     try:
-        with shadow_gateway(settings, database, records, overrides={get_session: gate}) as (
+        with shadow_gateway(settings, database, records, overrides={get_database: gate}) as (
             legacy,
             _v2,
         ):
@@ -203,7 +203,7 @@ def test_a_slow_v2_is_recorded_as_a_timeout(
     gate = Gate()
     try:
         with shadow_gateway(
-            settings, database, records, overrides={get_session: gate}, timeout_seconds=0.2
+            settings, database, records, overrides={get_database: gate}, timeout_seconds=0.2
         ) as (legacy, _v2):
             response = legacy.get("/articles")
             (record,) = _records(records, 1)
@@ -221,7 +221,7 @@ def test_a_full_queue_drops_and_counts_samples(
     gate = Gate()
     try:
         with shadow_gateway(
-            settings, database, records, overrides={get_session: gate}, queue_size=1
+            settings, database, records, overrides={get_database: gate}, queue_size=1
         ) as (legacy, _v2):
             answers = [legacy.get("/articles").status_code for _ in range(8)]
             # One sample is held by the gate, at most one waits; the rest were dropped.
