@@ -55,7 +55,12 @@ def create_app(
     body_limit = _body_limit(legacy, options.max_body_bytes)
     v2_mount = V2Mount(v2) if v2 is not None and not isinstance(v2, APIRouter) else None
     legacy_mount = LegacyMount(
-        legacy, workers=options.legacy_threads, max_body_bytes=body_limit, errors=errors
+        legacy,
+        workers=options.legacy_threads,
+        queue=options.legacy_queue,
+        queue_seconds=options.legacy_queue_seconds,
+        max_body_bytes=body_limit,
+        errors=errors,
     )
 
     @asynccontextmanager

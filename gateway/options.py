@@ -58,6 +58,9 @@ class ServerOptions(BaseModel):
     max_connections: int = Field(default=1000, ge=1)
     # Proxies whose X-Forwarded-For / -Proto are believed; by default none are.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # The interpreter's thread switch interval (sys.setswitchinterval) in each worker: how
+    # long the event loop may wait for a legacy thread to let go of the GIL.
+    switch_interval_ms: float = Field(default=5.0, gt=0, le=100)
 
 
 class GatewayOptions(BaseModel):
@@ -80,8 +83,12 @@ class GatewayOptions(BaseModel):
     # The body of errors the gateway answers itself: "problem" (RFC 9457) or an import
     # string to a function (status, detail) -> Response.
     errors: str = "problem"
-    # Threads that run the legacy app: legacy throughput against v2 latency.
+    # Requests the legacy app runs at once, one thread each: legacy throughput against v2
+    # latency (views that wait on I/O want more, views that compute gain nothing from more).
     legacy_threads: int = Field(default=10, ge=1, le=256)
+    # Requests that may wait for a legacy thread, and for how long; past either, a 503.
+    legacy_queue: int = Field(default=100, ge=0)
+    legacy_queue_seconds: float = Field(default=10.0, gt=0)
     # Largest legacy request body of unknown length, unless the Flask app sets its own
     # MAX_CONTENT_LENGTH.
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)

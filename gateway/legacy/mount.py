@@ -1,4 +1,7 @@
-"""The legacy WSGI app as an ASGI app: a2wsgi, plus what a2wsgi leaves to its caller.
+"""The legacy WSGI app as an ASGI app: the bridge, plus what a2wsgi leaves to its caller.
+
+- At most ``workers`` requests run in the app at once, a bounded number wait, with a
+  deadline, and the rest get a 503 at once (:mod:`gateway.legacy.admission`).
 
 - The environ is corrected for Werkzeug (:mod:`gateway.wsgi_environ`).
 - A client that disconnects mid-body looks to a2wsgi's input like the end of the body, so
@@ -12,18 +15,22 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
-from a2wsgi import WSGIMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from gateway.legacy.admission import Admission, Overloaded
+from gateway.legacy.bridge import WSGIBridge
 from gateway.legacy.environ import LegacyEnviron
-from gateway.problems import ErrorRenderer, problem, send_error
+from gateway.problems import SERVED_BY, ErrorRenderer, problem, send_error
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
 logger = logging.getLogger(__name__)
+
+# Seconds a client refused for want of a turn in the legacy app is asked to wait.
+OVERLOADED_RETRY_AFTER = 1
 
 
 class BodyInterrupted(ConnectionError):
@@ -50,7 +57,8 @@ class LegacyMount:
 
     ``max_body_bytes`` caps a body sent without Content-Length (Flask enforces its own
     ``MAX_CONTENT_LENGTH`` on the others); the gateway passes the Flask app's own limit when
-    it has one. ``errors`` renders the 500 for an app that raised.
+    it has one. ``queue`` requests may wait ``queue_seconds`` for a free thread. ``errors``
+    renders the 500 for an app that raised and the 503 for one that has no turn free.
     """
 
     def __init__(
@@ -59,19 +67,30 @@ class LegacyMount:
         *,
         workers: int,
         max_body_bytes: int,
+        queue: int = 100,
+        queue_seconds: float = 10.0,
         errors: ErrorRenderer = problem,
     ) -> None:
         self.wsgi_app = app
         self.errors = errors
-        # a2wsgi types the environ as its own TypedDict and the ASGI messages likewise;
-        # the app follows typeshed's WSGI types and this class Starlette's ASGI ones.
-        environ_fixed: Any = LegacyEnviron(app, max_body_bytes=max_body_bytes)
-        self._asgi = cast(ASGIApp, WSGIMiddleware(environ_fixed, workers=workers))
+        self.admission = Admission(running=workers, waiting=queue, wait_seconds=queue_seconds)
+        self._bridge = WSGIBridge(
+            LegacyEnviron(app, max_body_bytes=max_body_bytes), threads=workers
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self._asgi(scope, receive, send)
-            return
+            return  # the legacy app speaks HTTP only; a websocket is refused by not accepting it
+        try:
+            async with self.admission.turn():
+                await self._answer(scope, receive, send)
+        except Overloaded as refusal:
+            response = self.errors(503, f"the legacy app is at capacity ({refusal})")
+            response.headers["retry-after"] = str(OVERLOADED_RETRY_AFTER)
+            response.headers[SERVED_BY] = "gateway"
+            await response(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
 
         response_started = False
 
@@ -82,7 +101,7 @@ class LegacyMount:
             await send(message)
 
         try:
-            await self._asgi(scope, _guard_body(receive), tracked_send)
+            await self._bridge(scope, _guard_body(receive), tracked_send)
         except Exception:
             if response_started:
                 raise  # the server drops the connection: the client sees the truncation

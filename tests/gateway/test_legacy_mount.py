@@ -168,8 +168,27 @@ def _in_chunks(data: bytes, size: int) -> Iterator[bytes]:
         yield data[start : start + size]
 
 
+class _Closing:
+    """An answer's iterable that counts how often the server closes it (PEP 3333: once)."""
+
+    closed = 0
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.chunks)
+
+    def close(self) -> None:
+        type(self).closed += 1
+
+
 # A WSGI app that is not Flask, raising past where Flask would have answered.
 def _raising_wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    if environ["PATH_INFO"] == "/write":  # PEP 3333's legacy write(), then an iterable
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"written, ")
+        return _Closing([b"then ", b"returned\n"])
     if environ["PATH_INFO"] == "/raise":
         raise RuntimeError("raised past the framework")
     if environ["PATH_INFO"] == "/raise-mid-stream":
@@ -209,3 +228,15 @@ def test_a_stream_broken_mid_way_never_looks_complete(raw_wsgi_url: str) -> None
         pytest.raises(httpx.RemoteProtocolError),
     ):
         http.get("/legacy/raise-mid-stream")
+
+
+def test_write_and_iterable_answers_arrive_in_order_and_are_closed_once(
+    raw_wsgi_url: str,
+) -> None:
+    before = _Closing.closed
+    with httpx.Client(base_url=raw_wsgi_url, timeout=30) as http:
+        response = http.get("/legacy/write")
+
+    assert response.status_code == 200
+    assert response.text == "written, then returned\n"
+    assert _Closing.closed == before + 1

@@ -21,7 +21,7 @@ from shared.settings import Settings
 from tests.conduit import Api
 from tests.gateways import conduit_gateway
 from tests.serving import running_server
-from v2.deps import get_viewer_id, get_database
+from v2.deps import get_database, get_viewer_id
 
 
 def _manifest(ignore: list[str] | None = None) -> str:
@@ -157,10 +157,8 @@ def _broken_database() -> None:
 def test_a_v2_exception_never_reaches_the_client(
     settings: Settings, database: Database, records: RecordStore
 ) -> None:
-    with shadow_gateway(settings, database, records, overrides={get_database: _broken_database}) as (
-        legacy,
-        _v2,
-    ):
+    broken = {get_database: _broken_database}
+    with shadow_gateway(settings, database, records, overrides=broken) as (legacy, _v2):
         response = legacy.get("/articles")
         again = legacy.get("/articles")
         records = _records(records, 2)
