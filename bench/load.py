@@ -110,7 +110,9 @@ def interleaved(
 class Probe:
     """A low-rate client: one request every ``interval`` seconds, its latencies kept."""
 
-    def __init__(self, url: str, interval: float = 0.05) -> None:
+    WARM_UP = 5  # requests not kept: the connection's opening is no part of the latency
+
+    def __init__(self, url: str, interval: float = 0.02) -> None:
         self.url = url
         self.interval = interval
         self.latencies: list[float] = []
@@ -119,6 +121,8 @@ class Probe:
 
     def _run(self) -> None:
         with httpx.Client(timeout=30) as http:
+            for _ in range(self.WARM_UP):
+                http.get(self.url).raise_for_status()
             while not self._stop.wait(self.interval):
                 started = time.perf_counter()
                 http.get(self.url).raise_for_status()
