@@ -59,6 +59,7 @@ def create_app(
         workers=options.legacy_threads,
         queue=options.legacy_queue,
         queue_seconds=options.legacy_queue_seconds,
+        cpu_share=options.legacy_cpu_share or None,
         max_body_bytes=body_limit,
         errors=errors,
     )
@@ -68,6 +69,7 @@ def create_app(
         async with AsyncExitStack() as stack:
             if owns_store:
                 stack.push_async_callback(records.dispose)
+            await stack.enter_async_context(legacy_mount.running())
             if v2_mount is not None:
                 await stack.enter_async_context(v2_mount.running())
             if shadow is not None:
@@ -80,6 +82,7 @@ def create_app(
     app.state.config = config
     app.state.store = records
     app.state.shadow = shadow
+    app.state.legacy = legacy_mount
     app.add_middleware(
         MigrationRouter,
         manifest=config.manifest,

@@ -60,7 +60,7 @@ class ServerOptions(BaseModel):
     trusted_proxies: list[str] = Field(default_factory=list)
     # The interpreter's thread switch interval (sys.setswitchinterval) in each worker: how
     # long the event loop may wait for a legacy thread to let go of the GIL.
-    switch_interval_ms: float = Field(default=5.0, gt=0, le=100)
+    switch_interval_ms: float = Field(default=1.0, gt=0, le=100)
 
 
 class GatewayOptions(BaseModel):
@@ -83,9 +83,13 @@ class GatewayOptions(BaseModel):
     # The body of errors the gateway answers itself: "problem" (RFC 9457) or an import
     # string to a function (status, detail) -> Response.
     errors: str = "problem"
-    # Requests the legacy app runs at once, one thread each: legacy throughput against v2
-    # latency (views that wait on I/O want more, views that compute gain nothing from more).
+    # Requests the legacy app runs at once, one thread each: at most this many, and fewer
+    # while its views compute (gateway.legacy.cpu_share): views that wait on I/O want many,
+    # views that compute gain nothing from more than one and slow v2 down.
     legacy_threads: int = Field(default=10, ge=1, le=256)
+    # The share of a core the legacy app may keep busy before fewer of its requests run at
+    # once; 0 turns the adaptation off (always legacy_threads).
+    legacy_cpu_share: float = Field(default=0.75, ge=0, le=64)
     # Requests that may wait for a legacy thread, and for how long; past either, a 503.
     legacy_queue: int = Field(default=100, ge=0)
     legacy_queue_seconds: float = Field(default=10.0, gt=0)

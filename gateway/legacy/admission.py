@@ -1,18 +1,19 @@
 """How many requests the legacy app takes at once, and how long the others may wait.
 
-The legacy app runs on a few threads that share one interpreter lock with the event loop
-serving v2. More threads than that buy no throughput for views that compute (they only
-take turns), and every extra thread is one more contender the loop waits behind. So at
-most ``running`` requests are in the app at once, at most ``waiting`` more wait for a turn
-for at most ``wait_seconds``, and the rest are refused at once with a 503: a fast refusal
-costs the loop almost nothing, a queue without end makes every client wait.
+The legacy app runs on threads that share one interpreter lock with the event loop serving
+v2: more requests in the app than it can use only make everyone wait longer. So at most
+``limit`` requests are in the app at once (``gateway.legacy.cpu_share`` moves the limit
+between 1 and ``ceiling``), at most ``queue`` more wait for a turn, in order, for at most
+``wait_seconds``, and the rest are refused at once with a 503: a fast refusal costs the loop
+almost nothing, a queue without end makes every client wait.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 
 class Overloaded(Exception):
@@ -20,31 +21,65 @@ class Overloaded(Exception):
 
 
 class Admission:
-    def __init__(self, *, running: int, waiting: int, wait_seconds: float) -> None:
-        self.running = running
-        self.waiting = waiting
+    def __init__(self, *, ceiling: int, queue: int, wait_seconds: float, limit: int) -> None:
+        self.ceiling = ceiling
+        self.queue = queue
         self.wait_seconds = wait_seconds
-        self._slots = asyncio.Semaphore(running)
-        self._waiters = 0
+        self.active = 0
+        self._limit = limit
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @limit.setter
+    def limit(self, value: int) -> None:
+        self._limit = max(1, min(self.ceiling, value))
+        self._admit_waiters()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        if self._slots.locked():
-            if self._waiters >= self.waiting:
-                raise Overloaded(f"{self.waiting} requests already wait for the legacy app")
-            self._waiters += 1
-            try:
-                async with asyncio.timeout(self.wait_seconds):
-                    await self._slots.acquire()
-            except TimeoutError:
-                raise Overloaded(
-                    f"no turn in the legacy app within {self.wait_seconds} s"
-                ) from None
-            finally:
-                self._waiters -= 1
+        if self.active < self._limit and not self._waiters:
+            self.active += 1
         else:
-            await self._slots.acquire()
+            await self._wait()
         try:
             yield
         finally:
-            self._slots.release()
+            self._leave()
+
+    async def _wait(self) -> None:
+        if len(self._waiters) >= self.queue:
+            raise Overloaded(f"{self.queue} requests already wait for the legacy app")
+        turn = asyncio.get_running_loop().create_future()
+        self._waiters.append(turn)
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await turn
+        except BaseException as exc:
+            if turn.done() and not turn.cancelled():
+                self._leave()  # the turn came just as the wait ended: hand it on
+            else:
+                turn.cancel()
+                with suppress(ValueError):
+                    self._waiters.remove(turn)
+            if isinstance(exc, TimeoutError):
+                waited = f"no turn in the legacy app within {self.wait_seconds} s"
+                raise Overloaded(waited) from None
+            raise
+
+    def _leave(self) -> None:
+        self.active -= 1
+        self._admit_waiters()
+
+    def _admit_waiters(self) -> None:
+        while self._waiters and self.active < self._limit:
+            turn = self._waiters.popleft()
+            if not turn.done():
+                self.active += 1
+                turn.set_result(None)

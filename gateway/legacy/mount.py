@@ -1,7 +1,8 @@
 """The legacy WSGI app as an ASGI app: the bridge, plus what a2wsgi leaves to its caller.
 
-- At most ``workers`` requests run in the app at once, a bounded number wait, with a
-  deadline, and the rest get a 503 at once (:mod:`gateway.legacy.admission`).
+- At most ``workers`` requests run in the app at once (fewer while its views compute, see
+  :mod:`gateway.legacy.cpu_share`), a bounded number wait, with a deadline, and the rest
+  get a 503 at once (:mod:`gateway.legacy.admission`).
 
 - The environ is corrected for Werkzeug (:mod:`gateway.wsgi_environ`).
 - A client that disconnects mid-body looks to a2wsgi's input like the end of the body, so
@@ -14,13 +15,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING
 
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.legacy.admission import Admission, Overloaded
 from gateway.legacy.bridge import WSGIBridge
+from gateway.legacy.cpu_share import CPUShareController, ThreadClocks
 from gateway.legacy.environ import LegacyEnviron
 from gateway.problems import SERVED_BY, ErrorRenderer, problem, send_error
 
@@ -57,8 +62,10 @@ class LegacyMount:
 
     ``max_body_bytes`` caps a body sent without Content-Length (Flask enforces its own
     ``MAX_CONTENT_LENGTH`` on the others); the gateway passes the Flask app's own limit when
-    it has one. ``queue`` requests may wait ``queue_seconds`` for a free thread. ``errors``
-    renders the 500 for an app that raised and the 503 for one that has no turn free.
+    it has one. ``queue`` requests may wait ``queue_seconds`` for a free thread. With a
+    ``cpu_share`` (of a core), the number of requests in the app adapts to what its views do
+    while :meth:`running`; without one, it is ``workers``. ``errors`` renders the 500 for an
+    app that raised and the 503 for one that has no turn free.
     """
 
     def __init__(
@@ -69,14 +76,38 @@ class LegacyMount:
         max_body_bytes: int,
         queue: int = 100,
         queue_seconds: float = 10.0,
+        cpu_share: float | None = None,
         errors: ErrorRenderer = problem,
     ) -> None:
         self.wsgi_app = app
         self.errors = errors
-        self.admission = Admission(running=workers, waiting=queue, wait_seconds=queue_seconds)
-        self._bridge = WSGIBridge(
-            LegacyEnviron(app, max_body_bytes=max_body_bytes), threads=workers
+        # Adapting, it starts from one request at a time and grows while the views wait.
+        self.admission = Admission(
+            ceiling=workers,
+            queue=queue,
+            wait_seconds=queue_seconds,
+            limit=1 if cpu_share else workers,
         )
+        self.clocks = ThreadClocks()
+        self.controller = (
+            CPUShareController(self.admission, self.clocks, share=cpu_share) if cpu_share else None
+        )
+        fixed = LegacyEnviron(app, max_body_bytes=max_body_bytes)
+        self._bridge = WSGIBridge(fixed, threads=workers, on_worker=self.clocks.register)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Adapt the number of requests in the app for as long as the server runs."""
+        if self.controller is None:
+            yield
+            return
+        task = asyncio.create_task(self.controller.run(), name="legacy-cpu-share")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,0 +1,88 @@
+"""How many legacy requests may run at once, chosen from the CPU the legacy threads use.
+
+A legacy view that waits (on its database, on another service) leaves the interpreter to
+others: many can run at once, and v2 hardly notices. A view that computes holds the
+interpreter lock, which the event loop serving v2 needs for every step of every request:
+two such views at once are no faster than one, and the loop waits behind both. So every
+``window`` seconds the controller reads the CPU time the legacy threads used (each thread's
+own clock, from the kernel) and moves the limit on requests in the app by one: down while
+the legacy app uses more than ``share`` of a core, up while it uses less and requests are
+waiting, between 1 and the configured ceiling. Views that wait end up with all the threads;
+views that compute with one, leaving the rest of the machine to v2 and the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from gateway.legacy.admission import Admission
+
+# How often the limit is reconsidered: a step per window, so a ceiling of 10 is reached
+# (or left) within two seconds of a change in what the legacy views do.
+WINDOW_SECONDS = 0.2
+# Below this share of the target, the legacy app is clearly waiting rather than computing.
+_HEADROOM = 0.75
+
+
+def next_limit(limit: int, *, used: float, share: float, waiting: int, ceiling: int) -> int:
+    """The limit for the next window, from the cores the legacy threads ``used`` in this one."""
+    if used > share:
+        return max(1, limit - 1)
+    if waiting and used < share * _HEADROOM:
+        return min(ceiling, limit + 1)
+    return limit
+
+
+class ThreadClocks:
+    """The CPU clocks of the threads that run the legacy app (each registers itself)."""
+
+    def __init__(self) -> None:
+        self._clocks: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def register(self) -> None:
+        """Called on a worker thread; cheap once the thread is known."""
+        ident = threading.get_ident()
+        if ident not in self._clocks:
+            with self._lock:
+                self._clocks[ident] = time.pthread_getcpuclockid(ident)
+
+    def total(self) -> float:
+        """CPU seconds used so far by the registered threads that are still alive."""
+        with self._lock:
+            clocks = list(self._clocks.items())
+        used = 0.0
+        for ident, clock in clocks:
+            try:
+                used += time.clock_gettime(clock)
+            except OSError:  # the thread has ended; its clock with it
+                with self._lock:
+                    self._clocks.pop(ident, None)
+        return used
+
+
+class CPUShareController:
+    def __init__(self, admission: Admission, clocks: ThreadClocks, *, share: float) -> None:
+        self.admission = admission
+        self.clocks = clocks
+        self.share = share
+        self.used = 0.0  # cores, over the last window
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        before, then = self.clocks.total(), loop.time()
+        while True:
+            await asyncio.sleep(WINDOW_SECONDS)
+            after, now = self.clocks.total(), loop.time()
+            # A thread that ended between two readings takes its time with it: never negative.
+            self.used = max(0.0, after - before) / (now - then)
+            before, then = after, now
+            self.admission.limit = next_limit(
+                self.admission.limit,
+                used=self.used,
+                share=self.share,
+                waiting=self.admission.waiting,
+                ceiling=self.admission.ceiling,
+            )

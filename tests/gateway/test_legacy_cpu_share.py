@@ -1,0 +1,144 @@
+"""The number of legacy requests in the app follows what its views do: views that compute get
+one at a time (more only slow v2), views that wait get every thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from gateway.legacy.cpu_share import ThreadClocks, next_limit
+from gateway.legacy.mount import LegacyMount
+from gateway.store import RecordStore
+from shared.db import Database
+from shared.settings import Settings
+from tests.gateways import conduit_gateway
+from tests.serving import running_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+DEADLINE_SECONDS = 30
+
+
+@pytest.mark.parametrize(
+    ("limit", "used", "waiting", "expected"),
+    [
+        (4, 0.9, 0, 3),  # computing past the share: one fewer
+        (1, 3.0, 5, 1),  # never below one
+        (2, 0.1, 3, 3),  # waiting, with requests queued: one more
+        (8, 0.1, 3, 8),  # never past the ceiling
+        (2, 0.1, 0, 2),  # nobody queued: no reason to grow
+        (2, 0.7, 3, 2),  # close to the share: hold
+    ],
+)
+def test_the_limit_moves_one_step_towards_the_share(
+    limit: int, used: float, waiting: int, expected: int
+) -> None:
+    assert next_limit(limit, used=used, share=0.75, waiting=waiting, ceiling=8) == expected
+
+
+def test_thread_clocks_read_the_cpu_of_registered_threads_only() -> None:
+    clocks = ThreadClocks()
+    registered = threading.Event()
+    done = threading.Event()
+
+    def burn() -> None:
+        clocks.register()
+        registered.set()
+        total = 0
+        while not done.is_set():
+            total += sum(range(1000))
+
+    worker = threading.Thread(target=burn)
+    worker.start()
+    try:
+        assert registered.wait(DEADLINE_SECONDS)
+        first = clocks.total()
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        # Busy for a while by its own clock: the kernel's reading, not the wall clock.
+        while clocks.total() - first < 0.05 and time.monotonic() < deadline:
+            pass
+        used = clocks.total() - first
+    finally:
+        done.set()
+        worker.join(DEADLINE_SECONDS)
+
+    assert used >= 0.05
+    # This thread never registered: its own (busy) time is not counted once the worker ends.
+    assert clocks.total() == 0.0
+
+
+class Views:
+    """/burn computes for a few ms; /wait waits for ``release`` after saying it entered."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Semaphore(0)
+        self.release = threading.Event()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ["PATH_INFO"] == "/burn":
+            sum(i * i for i in range(100_000))
+        elif environ["PATH_INFO"] == "/wait":
+            self.entered.release()
+            self.release.wait(DEADLINE_SECONDS)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+def test_views_that_compute_run_one_at_a_time(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
+    # A share so small that any computing view exceeds it, however busy the machine.
+    app = conduit_gateway(
+        settings, database, records, legacy=Views(), legacy_threads=8, legacy_cpu_share=0.01
+    )
+    mount: LegacyMount = app.state.legacy
+    limits: list[int] = []
+    with running_server(app) as url:
+        mount.admission.limit = 8
+
+        def client() -> None:
+            deadline = time.monotonic() + DEADLINE_SECONDS
+            with httpx.Client(base_url=url, timeout=DEADLINE_SECONDS) as http:
+                while mount.admission.limit > 1 and time.monotonic() < deadline:
+                    assert http.get("/legacy/burn").status_code == 200
+                limits.append(mount.admission.limit)
+
+        with ThreadPoolExecutor(8) as pool:
+            for future in [pool.submit(client) for _ in range(8)]:
+                future.result()
+
+    assert limits == [1] * 8
+
+
+def test_views_that_wait_get_every_thread(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
+    views = Views()
+    app = conduit_gateway(
+        settings, database, records, legacy=views, legacy_threads=4, legacy_cpu_share=0.75
+    )
+    mount: LegacyMount = app.state.legacy
+    try:
+        with running_server(app) as url, ThreadPoolExecutor(4) as pool:
+            assert mount.admission.limit == 1  # it starts from one and grows while they wait
+            held = [
+                pool.submit(httpx.get, f"{url}/legacy/wait", timeout=DEADLINE_SECONDS)
+                for _ in range(4)
+            ]
+            entered = [views.entered.acquire(timeout=DEADLINE_SECONDS) for _ in range(4)]
+            limit = mount.admission.limit
+            views.release.set()
+            statuses = [future.result(DEADLINE_SECONDS).status_code for future in held]
+    finally:
+        views.release.set()
+
+    assert entered == [True] * 4  # all four in the app at once
+    assert limit == 4
+    assert statuses == [200] * 4
