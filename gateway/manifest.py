@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any, Self
 
@@ -130,12 +131,15 @@ class Module:
 
     def owns(self, path: str) -> bool:
         """Whether ``path`` (relative to the legacy prefix) belongs to this module."""
-        return any(_captures(_segments(p), _segments(path)) is not None for p in self.paths)
+        return self._owns(_segments(path))
+
+    def _owns(self, segments: list[str]) -> bool:
+        return any(_captures(_pattern(p), segments) is not None for p in self.paths)
 
     def v2_path(self, path: str) -> str:
         """Where ``path`` (relative to the legacy prefix) lives on v2, relative to its prefix."""
         for pattern, template in self.v2_paths:
-            captured = _captures(_segments(pattern), _segments(path))
+            captured = _captures(_pattern(pattern), _segments(path))
             if captured is not None:
                 return _fill(template, captured)
         return path
@@ -152,7 +156,8 @@ class Manifest:
     directory: Path | None = None
 
     def module_for(self, path: str) -> Module | None:
-        return next((m for m in self.modules if m.owns(path)), None)
+        segments = _segments(path)  # once per request, whatever the number of modules
+        return next((m for m in self.modules if m._owns(segments)), None)
 
     def module(self, name: str) -> Module:
         return next(m for m in self.modules if m.name == name)
@@ -160,6 +165,12 @@ class Manifest:
 
 def _segments(path: str) -> list[str]:
     return path.strip("/").split("/") if path.strip("/") else []
+
+
+@cache
+def _pattern(pattern: str) -> list[str]:
+    """A manifest pattern's segments: split once, matched against every request's path."""
+    return _segments(pattern)
 
 
 def _captures(pattern: list[str], path: list[str]) -> list[str] | None:
