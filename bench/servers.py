@@ -112,6 +112,12 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def tree_rss_mib(pid: int) -> float:
+    """The resident memory of a process and its children (the shadow's replay process)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return rss_mib(pid) + sum(tree_rss_mib(int(child)) for child in children)
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time a process has used, from /proc (Linux)."""
     # The command name (field 2) may hold spaces; the fields after its ')' are fixed.

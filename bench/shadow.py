@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from load import Figures, Request, interleaved
-from servers import BIN, MANIFEST, gateway, rss_mib, wait_quiet
+from servers import BIN, MANIFEST, gateway, tree_rss_mib, wait_quiet
 from targets import SHADOW_P99_OVER_OFF, at_most, verdict
 
 WARM_UP = 20  # sequential GETs per server before the first round
@@ -113,11 +113,14 @@ def _warm_up(url: str) -> None:
 
 
 def _ran(config: Config, records: Records, sent: int) -> tuple[bool, str]:
-    """Whether the shadow replayed at least half of what its sample rate asks."""
+    """Whether the shadow worked, and accounted for every sample: replayed, or counted as
+    dropped (the replay runs on idle CPU only, so a saturated machine drops samples)."""
     if records.comparisons == 0:
         return False, "no shadow comparisons recorded"
-    if records.comparisons < config.rate * sent / 2:
-        return False, f"only {records.comparisons} of ~{config.rate * sent:.0f} samples replayed"
+    accounted = records.comparisons + records.dropped
+    # Sampling is random: allow for its spread around rate x requests.
+    if accounted < 0.7 * config.rate * sent:
+        return False, f"only {accounted} of ~{config.rate * sent:.0f} samples accounted for"
     return True, ""
 
 
@@ -158,7 +161,7 @@ def shadow_table(env: Mapping[str, str], *, seconds: int, rounds: int) -> list[s
                 rounds=rounds,
                 settle=lambda: wait_quiet(pids),
             )
-            memory = {c: rss_mib(servers[c].pid) for c in CONFIGS}
+            memory = {c: tree_rss_mib(servers[c].pid) for c in CONFIGS}
         # Stopped: each flushed its count of dropped samples on the way out.
         records = {c: read_records(env, manifests[c], c.module) for c in CONFIGS}
     off = figures[BASELINE.label]
@@ -174,8 +177,10 @@ def shadow_table(env: Mapping[str, str], *, seconds: int, rounds: int) -> list[s
     lines += [
         "",
         "Comparisons, v2 errors and dropped samples as `gateway parity` reads them once the "
-        "servers stopped; a shadow passes only with comparisons ≥ half its sample rate times "
-        f"requests (wrk's completed ones and {WARM_UP} warm-up GETs). Memory after the runs: "
-        f"{rss}.",
+        "servers stopped. Samples are replayed by a process of their own at the kernel's idle "
+        "priority: under saturation it replays what spare CPU allows and counts the rest as "
+        "dropped; a shadow passes only if replayed + dropped ≥ 0.7 x its sample rate x "
+        f"requests (wrk's completed ones and {WARM_UP} warm-up GETs). Memory after the runs "
+        f"(gateway and replay process): {rss}.",
     ]
     return lines

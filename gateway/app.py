@@ -17,8 +17,10 @@ from gateway.docs import install_docs
 from gateway.headers import SingletonHeaders
 from gateway.legacy.mount import LegacyMount
 from gateway.limits import BodyLimit
+from gateway.manifest import State
 from gateway.openapi import install_openapi
 from gateway.routing import MigrationRouter
+from gateway.shadow.process import ProcessShadow
 from gateway.shadow.runner import ShadowRunner
 from gateway.store import RecordStore
 from gateway.targets import load_errors, load_legacy, load_sticky, load_v2, records_database
@@ -36,22 +38,33 @@ def create_app(
     legacy: WSGIApplication | None = None,
     v2: Any = None,
     store: RecordStore | None = None,
+    replay_process: bool = False,
 ) -> FastAPI:
     """Build the gateway from ``config`` (read from the manifest and ``GATEWAY_*`` without).
 
     ``legacy`` and ``v2`` are the apps to serve, loaded from the configured import strings
     when not given. The records ``store`` is created (and disposed of on shutdown) unless one
-    is given. Any configuration problem raises :class:`gateway.errors.ConfigError` here.
+    is given. With ``replay_process`` (as ``gateway serve`` runs it), shadow samples are
+    replayed by a process of their own, which builds v2 from the configuration: only for a
+    v2 loaded from it, and only when a module is in state shadow. Any configuration problem
+    raises :class:`gateway.errors.ConfigError` here.
     """
     config = config or load_config()
     options = config.options
     legacy = legacy if legacy is not None else load_legacy(config)
+    v2_configured = v2 is None
     v2 = v2 if v2 is not None else load_v2(config)
     errors = load_errors(config)
     sticky = load_sticky(config)
     owns_store = store is None
     records = store if store is not None else RecordStore(records_database(config, legacy))
-    shadow = ShadowRunner(records, options.shadow) if v2 is not None else None
+    shadow: ShadowRunner | ProcessShadow | None = None
+    if v2 is not None:
+        shadowed = any(module.state is State.shadow for module in config.manifest.modules)
+        if replay_process and v2_configured and shadowed:
+            shadow = ProcessShadow(config, records.url, options.shadow)
+        else:
+            shadow = ShadowRunner(records, options.shadow)
     body_limit = _body_limit(legacy, options.max_body_bytes)
     v2_mount = V2Mount(v2) if v2 is not None and not isinstance(v2, APIRouter) else None
     legacy_mount = LegacyMount(

@@ -25,6 +25,6 @@ from gateway.config import load_config
 
 config = load_config()
 sys.setswitchinterval(config.options.server.switch_interval_ms / 1000)
-app = create_app(config)
+app = create_app(config, replay_process=True)
 gc.collect()
 gc.freeze()

@@ -15,6 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.problems import ErrorRenderer, problem, send_error
 
 TOO_LARGE = 413
+# The limit already enforced further out, so an app with a limit of its own (v2 mounted by
+# the gateway) does not count the same body twice.
+ENFORCED = "gateway.body_limit"
 
 
 class BodyLimit:
@@ -42,6 +45,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        enforced = scope.get(ENFORCED)
+        if enforced is not None and enforced <= self.max_body_bytes:
+            await self.app(scope, receive, send)  # nothing larger can get this far
+            return
+        scope[ENFORCED] = self.max_body_bytes
         declared = Headers(scope=scope).get("content-length")
         if declared is not None:
             # The server has already refused a malformed Content-Length.

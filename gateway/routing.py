@@ -25,8 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.manifest import Manifest, Module, State
 from gateway.problems import SERVED_BY as SERVED_BY_HEADER
-from gateway.shadow.capture import capturing
-from gateway.shadow.runner import ShadowRunner
+from gateway.shadow.capture import Shadow, capturing
 from gateway.sticky import StickyKey, client_address
 
 SERVED_BY = SERVED_BY_HEADER.encode()
@@ -47,7 +46,7 @@ class MigrationRouter:
         legacy_prefix: str,
         v2_prefix: str,
         sticky: StickyKey = client_address,
-        shadow: ShadowRunner | None = None,
+        shadow: Shadow | None = None,
         legacy_app: ASGIApp | None = None,
         v2_app: ASGIApp | None = None,
     ) -> None:

@@ -150,7 +150,7 @@ def _tags(value: Any) -> list[str]:
     return list(value)
 
 
-def _article(row: Any) -> dict[str, Any]:
+def _article(row: Any, *, body: bool) -> dict[str, Any]:
     article = {
         "slug": row.slug,
         "title": row.title,
@@ -167,7 +167,7 @@ def _article(row: Any) -> dict[str, Any]:
             "following": bool(row.following),
         },
     }
-    if "body" in row._fields:
+    if body:
         article["body"] = row.body
     return article
 
@@ -191,7 +191,7 @@ def _article_json(conn: Connection, *, slug: str, viewer_id: int | None) -> byte
     row = conn.execute(stmt, {"slug": slug, "viewer_id": viewer_id}).first()
     if row is None:
         raise NotFound("article")
-    return orjson.dumps({"article": _article(row)})
+    return orjson.dumps({"article": _article(row, body=True)})
 
 
 def page_json(conn: Connection, page: Page, *, viewer_id: int | None) -> bytes:
@@ -206,7 +206,7 @@ def page_json(conn: Connection, page: Page, *, viewer_id: int | None) -> bytes:
         page.feed,
     )
     parameters = page.parameters(viewer_id)
-    articles = [_article(row) for row in conn.execute(rows, parameters)]
+    articles = [_article(row, body=False) for row in conn.execute(rows, parameters)]
     total = conn.scalar(count, parameters) or 0
     return orjson.dumps({"articles": articles, "articlesCount": total})
 

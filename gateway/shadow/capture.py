@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.types import Message, Scope, Send
 
 from gateway.manifest import Module, State
-
-if TYPE_CHECKING:
-    from gateway.shadow.runner import ShadowRunner
+from gateway.options import ShadowOptions
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 # Never stored: whatever authenticates the client or tracks it.
@@ -31,6 +29,14 @@ class Sample:
     summary: dict[str, Any]
     legacy_status: int
     legacy_body: bytes
+
+
+class Shadow(Protocol):
+    """Where samples go: replayed in this process (ShadowRunner) or another (ProcessShadow)."""
+
+    settings: ShadowOptions
+
+    def offer(self, sample: Sample) -> None: ...
 
 
 def request_summary(scope: Scope) -> dict[str, Any]:
@@ -71,7 +77,7 @@ def replay_scope(scope: Scope, v2_path: str) -> Scope:
     }
 
 
-def capturing(shadow: ShadowRunner, module: Module, scope: Scope, v2_path: str, send: Send) -> Send:
+def capturing(shadow: Shadow, module: Module, scope: Scope, v2_path: str, send: Send) -> Send:
     """``send``, recording legacy's answer for a replay when this request is sampled."""
     if (
         module.state is not State.shadow

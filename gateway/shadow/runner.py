@@ -125,19 +125,21 @@ class ShadowRunner:
     async def _flush_drops(self) -> None:
         pending, self.dropped = self.dropped, Counter()
         for module, count in pending.items():
-            await self._add_drops(module, count)
+            await record_drops(self.store, module, count)
 
-    async def _add_drops(self, module: str, count: int) -> None:
-        increment = (
-            update(ShadowDrop)
-            .where(ShadowDrop.module == module)
-            .values(dropped=ShadowDrop.dropped + count)
-        )
-        async with self.store.transaction() as session:
-            if (await session.execute(increment)).rowcount:  # type: ignore[attr-defined]
-                return
-            try:
-                async with session.begin_nested():
-                    await session.execute(insert(ShadowDrop).values(module=module, dropped=count))
-            except IntegrityError:  # another worker inserted the row first
-                await session.execute(increment)
+
+async def record_drops(store: RecordStore, module: str, count: int) -> None:
+    """Add ``count`` dropped samples to ``module``'s tally (one row per module)."""
+    increment = (
+        update(ShadowDrop)
+        .where(ShadowDrop.module == module)
+        .values(dropped=ShadowDrop.dropped + count)
+    )
+    async with store.transaction() as session:
+        if (await session.execute(increment)).rowcount:  # type: ignore[attr-defined]
+            return
+        try:
+            async with session.begin_nested():
+                await session.execute(insert(ShadowDrop).values(module=module, dropped=count))
+        except IntegrityError:  # another worker inserted the row first
+            await session.execute(increment)

@@ -1,0 +1,102 @@
+"""``gateway serve`` replays shadow samples in a process of its own, at idle priority, and
+stops it with the server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from gateway.dburl import records_url
+from gateway.records import ShadowComparison
+from gateway.store import RecordStore
+from tests.serving import first_answer, free_port
+
+DEADLINE_SECONDS = 60
+MANIFEST = """\
+[gateway]
+legacy = "legacy_flask:create_app"
+v2 = "v2:create_app"
+errors = "v2.errors:gateway_error"
+
+[[module]]
+name = "articles"
+paths = ["/api/articles", "/api/articles/**"]
+state = "shadow"
+shadow_sample_rate = 1.0
+"""
+
+
+def _replayers(pid: int) -> list[int]:
+    """The children of ``pid`` started by multiprocessing's spawn (not its resource tracker)."""
+    children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def _comparisons(store: RecordStore, count: int) -> list[ShadowComparison]:
+    """The stored comparisons, once there are ``count`` of them (or the deadline passed)."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        with store.session() as session:
+            found = list(session.scalars(select(ShadowComparison)))
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def test_gateway_serve_replays_in_an_idle_priority_process(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'conduit.db'}"
+    env = {
+        **os.environ,
+        "CONDUIT_DATABASE_URL": database,
+        "CONDUIT_VAR_DIR": str(tmp_path / "var"),
+    }
+    subprocess.run([sys.executable, "-m", "shared.cli", "db", "upgrade"], env=env, check=True)
+    manifest = tmp_path / "migration.toml"
+    manifest.write_text(MANIFEST, encoding="utf-8")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--manifest", str(manifest)]
+    with log.open("wb") as output:
+        proc = subprocess.Popen(
+            [*command, "--port", str(port)], cwd=tmp_path, env=env, stdout=output, stderr=output
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        first_answer(f"{base}/health", proc, output=log.read_text, timeout=DEADLINE_SECONDS)
+        with httpx.Client(base_url=f"{base}/legacy/api", timeout=DEADLINE_SECONDS) as http:
+            body = {"username": "ann", "email": "ann@example.com", "password": "a-long-password"}
+            token = http.post("/users", json={"user": body}).json()["user"]["token"]
+            article = {"title": "Shadowed", "description": "d", "body": "b", "tagList": ["x"]}
+            created = http.post(
+                "/articles",
+                json={"article": article},
+                headers={"Authorization": f"Token {token}"},
+            )
+            slug = created.json()["article"]["slug"]
+            answers = [http.get("/articles"), http.get(f"/articles/{slug}")]
+        store = RecordStore(records_url(database))
+        try:
+            records = _comparisons(store, len(answers))
+        finally:
+            store.engine.dispose()
+        # It has replayed: by now it runs at the priority it chose on starting.
+        (replayer,) = _replayers(proc.pid)
+        policy = os.sched_getscheduler(replayer)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=DEADLINE_SECONDS)
+
+    assert [a.status_code for a in answers] == [200, 200]
+    assert policy == os.SCHED_IDLE  # clients first: replays get only CPU nobody else wants
+    # The GETs were replayed and matched; the POSTs were never replayed.
+    assert sorted((r.request["path"], r.outcome) for r in records) == [
+        ("/legacy/api/articles", "matched"),
+        (f"/legacy/api/articles/{slug}", "matched"),
+    ]
+    assert not Path(f"/proc/{replayer}").exists()  # it went with the server
