@@ -27,6 +27,7 @@ class Request:
     method: str = "GET"
     token: str | None = None
     body: str | None = None  # JSON
+    not_found: bool = False  # every answer must be an error (a floor: no view, no database)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Figures:
 
 
 _RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+_ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)")
 _REQUESTS = re.compile(r"(\d+) requests in ")
 _PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -53,10 +55,14 @@ def _script(request: Request) -> str:
     return "\n".join(lines) + "\n"
 
 
-def parse_wrk(output: str, what: str) -> Figures:
-    if "Non-2xx or 3xx responses" in output:
+def parse_wrk(output: str, what: str, *, not_found: bool = False) -> Figures:
+    errors, requests = _ERRORS.search(output), _REQUESTS.search(output)
+    if not_found:
+        if errors is None or requests is None or errors[1] != requests[1]:
+            raise RuntimeError(f"{what} answered something else than errors:\n{output}")
+    elif errors is not None:
         raise RuntimeError(f"{what} answered errors under load:\n{output}")
-    rps, requests = _RPS.search(output), _REQUESTS.search(output)
+    rps = _RPS.search(output)
     percentiles = {p: float(v) * _UNIT_MS[u] for p, v, u in _PERCENTILE.findall(output)}
     if rps is None or requests is None or set(percentiles) != {"50", "99"}:
         raise RuntimeError(f"cannot read wrk's output for {what}:\n{output}")
@@ -78,7 +84,7 @@ def wrk(request: Request, *, seconds: int) -> Figures:
         ).stdout
     finally:
         os.unlink(script.name)
-    return parse_wrk(output, f"{request.method} {request.url}")
+    return parse_wrk(output, f"{request.method} {request.url}", not_found=request.not_found)
 
 
 def interleaved(

@@ -33,8 +33,11 @@ from shared.settings import DatabaseSettings
 T = TypeVar("T")
 
 _WRITE_OPTION = "conduit_write"
-# Threads that run v2's units of work on SQLite (see Database.run).
-SQLITE_UNIT_THREADS = 4
+# Threads that run v2's units of work on SQLite (see Database.run): readers, and one writer,
+# since SQLite takes one writer at a time anyway (v2's writes queue here, in order, instead
+# of on SQLite's busy handler, which sleeps in growing steps).
+SQLITE_READ_THREADS = 2
+SQLITE_WRITE_THREADS = 1
 # A health probe must answer promptly even when the database does not.
 PING_TIMEOUT_SECONDS = 3.0
 
@@ -144,7 +147,7 @@ class Database:
             _install_sqlite_hooks(self.engine, settings.busy_timeout_ms)
             _install_sqlite_hooks(self.async_engine.sync_engine, settings.busy_timeout_ms)
 
-        self._sqlite_units: ThreadPoolExecutor | None = None
+        self._sqlite_units: dict[bool, ThreadPoolExecutor] = {}
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._async_write_engine = self.async_engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -182,23 +185,25 @@ class Database:
         """
         if self.is_sqlite:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._units(), self._run_in_thread, work, write)
+            units = self._units(write)
+            return await loop.run_in_executor(units, self._run_in_thread, work, write)
         async with (self._async_write_engine if write else self.async_engine).begin() as conn:
             return await conn.run_sync(work)
 
-    def _units(self) -> ThreadPoolExecutor:
+    def _units(self, write: bool) -> ThreadPoolExecutor:
         # A plain executor hands work to a thread faster than anyio's (60 vs 87 us, measured);
-        # a few threads suffice: SQLite has one writer at a time, and Python one running thread.
-        if self._sqlite_units is None:
-            self._sqlite_units = ThreadPoolExecutor(
-                max_workers=SQLITE_UNIT_THREADS, thread_name_prefix="sqlite-unit"
+        # a few threads suffice: Python runs one thread at a time.
+        if write not in self._sqlite_units:
+            self._sqlite_units[write] = ThreadPoolExecutor(
+                max_workers=SQLITE_WRITE_THREADS if write else SQLITE_READ_THREADS,
+                thread_name_prefix="sqlite-write" if write else "sqlite-read",
             )
-        return self._sqlite_units
+        return self._sqlite_units[write]
 
     def _stop_units(self) -> None:
-        if self._sqlite_units is not None:
-            self._sqlite_units.shutdown(wait=True)
-            self._sqlite_units = None
+        units, self._sqlite_units = self._sqlite_units, {}
+        for executor in units.values():
+            executor.shutdown(wait=True)
 
     def _run_in_thread(self, work: Callable[[Connection], T], write: bool) -> T:
         with (self._write_engine if write else self.engine).begin() as conn:

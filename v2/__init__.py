@@ -30,7 +30,7 @@ def _operation_id(route: APIRoute) -> str:
 
 
 # Matched in this order, so the routers most requests hit come first (no two share a path).
-ROUTERS = (articles.router, tags.router, comments.router, profiles.router, users.router)
+ROUTERS = (tags.router, articles.router, comments.router, profiles.router, users.router)
 
 
 def include_routes(app: FastAPI | APIRouter) -> None:
@@ -38,6 +38,7 @@ def include_routes(app: FastAPI | APIRouter) -> None:
     one ``/api`` router included in turn): FastAPI matches an included router once to pick it
     and again inside it, so every level of nesting repeats the route matching per request."""
     for router in ROUTERS:
+        takes_path_values = any("{" in getattr(route, "path", "") for route in router.routes)
         app.include_router(
             router,
             prefix=PREFIX,
@@ -45,7 +46,8 @@ def include_routes(app: FastAPI | APIRouter) -> None:
             # Documents the real 422 body; it also stops FastAPI advertising its own {"detail"}.
             responses=error_responses(422),
             generate_unique_id_function=_operation_id,
-            dependencies=[Depends(storable_path)],
+            # A dependency costs every request of its routes: only where there are path values.
+            dependencies=[Depends(storable_path)] if takes_path_values else [],
         )
 
 
