@@ -150,6 +150,9 @@ class Database:
         self._sqlite_units: dict[bool, ThreadPoolExecutor] = {}
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._async_write_engine = self.async_engine.execution_options(**{_WRITE_OPTION: True})
+        self._async_autocommit_engine = self.async_engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
         self._async_read_sessions = async_sessionmaker(self.async_engine, expire_on_commit=False)
@@ -187,7 +190,13 @@ class Database:
             loop = asyncio.get_running_loop()
             units = self._units(write)
             return await loop.run_in_executor(units, self._run_in_thread, work, write)
-        async with (self._async_write_engine if write else self.async_engine).begin() as conn:
+        if not write:
+            # In READ COMMITTED (the default) every statement of a transaction sees its own
+            # snapshot anyway: reading in autocommit loses nothing and saves the BEGIN and
+            # COMMIT round trips.
+            async with self._async_autocommit_engine.connect() as conn:
+                return await conn.run_sync(work)
+        async with self._async_write_engine.begin() as conn:
             return await conn.run_sync(work)
 
     def _units(self, write: bool) -> ThreadPoolExecutor:
