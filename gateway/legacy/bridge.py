@@ -5,9 +5,11 @@ answer (the start, each chunk, the end) to the event loop with a blocking round 
 hand-overs between threads for a one-chunk answer, about 315 us a request on this machine
 before the app does any work. Here the worker returns the start and the first chunk as the
 result of the call itself; the loop sends them and only then asks the worker for the next
-chunk (PEP 3333: a chunk is transmitted before the next one is requested). A one-chunk
-answer, Flask's usual, costs two hand-overs (about 150 us); a streamed one still streams.
-The environ and ``wsgi.input`` are a2wsgi's own.
+chunk (PEP 3333: a chunk is transmitted before the next one is requested). When the first
+chunk already holds the whole ``Content-Length`` the app declared (Flask's usual answer),
+nothing more is asked for: the iterable is closed on the same hand-over, and the answer
+costs one; a streamed one still streams, a chunk per hand-over. The environ and
+``wsgi.input`` are a2wsgi's own.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class _Answer:
         self.started = False  # the start message has gone to the client
         self.iterable: Iterable[bytes] | None = None
         self.chunks: Iterator[bytes] | None = None
+        self.complete = False  # the first chunk was the whole declared body
 
     def start_response(
         self,
@@ -83,7 +86,19 @@ class _Answer:
         self.on_worker()
         self.iterable = self.app(environ, self.start_response)  # type: ignore[arg-type]
         self.chunks = iter(self.iterable)
-        return self.next()
+        chunk = self.next()
+        if chunk is not None and len(chunk) == self._declared_length():
+            self.complete = True  # PEP 3333 lets a server stop there: close, ask no more
+            self.close()
+        return chunk
+
+    def _declared_length(self) -> int | None:
+        if self.start is None:
+            return None
+        for name, value in self.start["headers"]:
+            if name == b"content-length":
+                return int(value) if value.isdigit() else None
+        return None
 
     def next(self) -> bytes | None:
         """The next chunk, or None (and the iterable closed) once there is none."""
@@ -128,6 +143,9 @@ class WSGIBridge:
             chunk = await loop.run_in_executor(self.executor, context.run, answer.first, environ)
             await answer.send_start()
             while chunk is not None:
+                if answer.complete:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": False})
+                    return
                 if chunk:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 chunk = await loop.run_in_executor(self.executor, context.run, answer.next)

@@ -173,7 +173,7 @@ class _Closing:
 
     closed = 0
 
-    def __init__(self, chunks: list[bytes]) -> None:
+    def __init__(self, chunks: Iterable[bytes]) -> None:
         self.chunks = chunks
 
     def __iter__(self) -> Iterator[bytes]:
@@ -189,12 +189,20 @@ def _raising_wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> It
         write = start_response("200 OK", [("Content-Type", "text/plain")])
         write(b"written, ")
         return _Closing([b"then ", b"returned\n"])
+    if environ["PATH_INFO"] == "/declared":  # the whole declared length in the first chunk
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "6")])
+        return _Closing(_never_past_the_first([b"whole\n"]))
     if environ["PATH_INFO"] == "/raise":
         raise RuntimeError("raised past the framework")
     if environ["PATH_INFO"] == "/raise-mid-stream":
         return _broken_stream(start_response)
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"still serving\n"]
+
+
+def _never_past_the_first(chunks: list[bytes]) -> Iterator[bytes]:
+    yield chunks[0]
+    raise AssertionError("asked for more than the declared Content-Length")
 
 
 def _broken_stream(start_response: StartResponse) -> Iterator[bytes]:
@@ -240,3 +248,14 @@ def test_write_and_iterable_answers_arrive_in_order_and_are_closed_once(
     assert response.status_code == 200
     assert response.text == "written, then returned\n"
     assert _Closing.closed == before + 1
+
+
+def test_a_body_complete_at_its_declared_length_is_not_asked_for_more(raw_wsgi_url: str) -> None:
+    before = _Closing.closed
+    with httpx.Client(base_url=raw_wsgi_url, timeout=30) as http:
+        response = http.get("/legacy/declared")
+        after = http.get("/legacy/fine")
+
+    assert (response.status_code, response.text) == (200, "whole\n")
+    assert _Closing.closed == before + 1
+    assert after.status_code == 200
