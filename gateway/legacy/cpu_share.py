@@ -6,8 +6,9 @@ interpreter lock, which the event loop serving v2 needs for every step of every 
 two such views at once are no faster than one, and the loop waits behind both. So every
 ``window`` seconds the controller reads the CPU time the legacy threads used (each thread's
 own clock, from the kernel) and moves the limit on requests in the app by one: down while
-the legacy app uses more than ``share`` of a core, up while it uses less and requests are
-waiting, between 1 and the configured ceiling. Views that wait end up with all the threads;
+the legacy app uses more than ``share`` of a core, up while requests are waiting and one
+more request, using what each uses now, would keep it within ``share``; between 1 and the
+configured ceiling. Views that wait end up with all the threads;
 views that compute with one, leaving the rest of the machine to v2 and the loop.
 """
 
@@ -22,15 +23,18 @@ from gateway.legacy.admission import Admission
 # How often the limit is reconsidered: a step per window, so a ceiling of 10 is reached
 # (or left) within two seconds of a change in what the legacy views do.
 WINDOW_SECONDS = 0.2
-# Below this share of the target, the legacy app is clearly waiting rather than computing.
-_HEADROOM = 0.75
 
 
 def next_limit(limit: int, *, used: float, share: float, waiting: int, ceiling: int) -> int:
-    """The limit for the next window, from the cores the legacy threads ``used`` in this one."""
+    """The limit for the next window, from the cores the legacy threads ``used`` in this one.
+
+    One computing request alone does not reach a whole core (the event loop takes its turns),
+    so growth is judged by prediction, not by a margin under ``share``: one more request,
+    using what each uses now, must still fit.
+    """
     if used > share:
         return max(1, limit - 1)
-    if waiting and used < share * _HEADROOM:
+    if waiting and used * (limit + 1) / limit <= share:
         return min(ceiling, limit + 1)
     return limit
 

@@ -34,7 +34,9 @@ DEADLINE_SECONDS = 30
         (2, 0.1, 3, 3),  # waiting, with requests queued: one more
         (8, 0.1, 3, 8),  # never past the ceiling
         (2, 0.1, 0, 2),  # nobody queued: no reason to grow
-        (2, 0.7, 3, 2),  # close to the share: hold
+        (1, 0.6, 3, 1),  # one computing request: a second would pass the share
+        (3, 0.5, 3, 4),  # 0.5 / 3 each: a fourth still fits (0.67)
+        (4, 0.7, 3, 4),  # a fifth would not (0.875)
     ],
 )
 def test_the_limit_moves_one_step_towards_the_share(
