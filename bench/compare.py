@@ -64,7 +64,11 @@ def run(
                 )
             lines += ["", *table]
         if "probe" in sections:
-            lines += ["", *probe_table(main, seconds=seconds, gthread_list_rps=gthread_list_rps)]
+            with gateway(env) as control:  # the same server, not carrying the load
+                probes = probe_table(
+                    main, control, seconds=seconds, rounds=rounds, gthread_list_rps=gthread_list_rps
+                )
+            lines += ["", *probes]
         if "shadow" in sections:
             lines += ["", *shadow_table(env, seconds=seconds, rounds=rounds)]
     return [*lines, ""]

@@ -26,6 +26,9 @@ class Admission:
         self.queue = queue
         self.wait_seconds = wait_seconds
         self.active = 0
+        # Whether every request since it was last set found the app at its limit (the CPU
+        # share controller sets it at the start of each window).
+        self.full_throughout = False
         self._limit = limit
         self._waiters: deque[asyncio.Future[None]] = deque()
 
@@ -45,6 +48,7 @@ class Admission:
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         if self.active < self._limit and not self._waiters:
+            self.full_throughout = False  # a turn was free: the app was not full
             self.active += 1
         else:
             await self._wait()

@@ -8,7 +8,9 @@ two such views at once are no faster than one, and the loop waits behind both. S
 own clock, from the kernel) and moves the limit on requests in the app by one: down while
 the legacy app uses more than ``share`` of a core, up while requests are waiting and one
 more request, using what each uses now, would keep it within ``share``; between 1 and the
-configured ceiling. Views that wait end up with all the threads;
+configured ceiling. It grows only after a window the app spent full from end to end, so that
+what each request uses is known (a load just starting, after an idle window, is not a sign
+that its requests wait). Views that wait end up with all the threads;
 views that compute with one, leaving the rest of the machine to v2 and the loop.
 """
 
@@ -25,8 +27,11 @@ from gateway.legacy.admission import Admission
 WINDOW_SECONDS = 0.2
 
 
-def next_limit(limit: int, *, used: float, share: float, waiting: int, ceiling: int) -> int:
-    """The limit for the next window, from the cores the legacy threads ``used`` in this one.
+def next_limit(
+    limit: int, *, used: float, share: float, waiting: int, ceiling: int, full: bool = True
+) -> int:
+    """The limit for the next window, from the cores the legacy threads ``used`` in this one
+    (``full``: whether the app ran at its limit all through it).
 
     One computing request alone does not reach a whole core (the event loop takes its turns),
     so growth is judged by prediction, not by a margin under ``share``: one more request,
@@ -34,7 +39,7 @@ def next_limit(limit: int, *, used: float, share: float, waiting: int, ceiling: 
     """
     if used > share:
         return max(1, limit - 1)
-    if waiting and used * (limit + 1) / limit <= share:
+    if full and waiting and used * (limit + 1) / limit <= share:
         return min(ceiling, limit + 1)
     return limit
 
@@ -76,17 +81,22 @@ class CPUShareController:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        admission = self.admission
         before, then = self.clocks.total(), loop.time()
+        full_since = admission.active >= admission.limit
         while True:
+            admission.full_throughout = full_since
             await asyncio.sleep(WINDOW_SECONDS)
             after, now = self.clocks.total(), loop.time()
             # A thread that ended between two readings takes its time with it: never negative.
             self.used = max(0.0, after - before) / (now - then)
             before, then = after, now
-            self.admission.limit = next_limit(
-                self.admission.limit,
+            admission.limit = next_limit(
+                admission.limit,
                 used=self.used,
                 share=self.share,
-                waiting=self.admission.waiting,
-                ceiling=self.admission.ceiling,
+                waiting=admission.waiting,
+                ceiling=admission.ceiling,
+                full=admission.full_throughout and admission.active >= admission.limit,
             )
+            full_since = admission.active >= admission.limit

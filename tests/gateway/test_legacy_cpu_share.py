@@ -45,6 +45,13 @@ def test_the_limit_moves_one_step_towards_the_share(
     assert next_limit(limit, used=used, share=0.75, waiting=waiting, ceiling=8) == expected
 
 
+def test_the_limit_grows_only_after_a_window_the_app_spent_full() -> None:
+    # A load starting after an idle window: its requests wait for a turn, but the window's
+    # low CPU says nothing about them.
+    assert next_limit(1, used=0.0, share=0.75, waiting=7, ceiling=8, full=False) == 1
+    assert next_limit(1, used=0.0, share=0.75, waiting=7, ceiling=8, full=True) == 2
+
+
 def test_thread_clocks_read_the_cpu_of_registered_threads_only() -> None:
     clocks = ThreadClocks()
     registered = threading.Event()
