@@ -97,7 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
-    parser.add_argument("--rounds", type=int, default=2, help="alternations per ratio")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations per ratio")
     parser.add_argument(
         "--only",
         type=_sections,
