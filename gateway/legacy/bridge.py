@@ -38,10 +38,8 @@ class _Answer:
         app: WSGIApplication,
         loop: asyncio.AbstractEventLoop,
         send: Send,
-        on_worker: Callable[[], None],
     ) -> None:
         self.app = app
-        self.on_worker = on_worker
         self.loop = loop
         self.send = send
         self.start: Message | None = None
@@ -83,7 +81,6 @@ class _Answer:
             await self.send(self.start)
 
     def first(self, environ: dict[str, Any]) -> bytes | None:
-        self.on_worker()
         self.iterable = self.app(environ, self.start_response)  # type: ignore[arg-type]
         self.chunks = iter(self.iterable)
         chunk = self.next()
@@ -119,25 +116,17 @@ class _Answer:
             close()
 
 
-def _nothing() -> None:
-    pass
-
-
 class WSGIBridge:
-    """An ASGI app serving ``app`` on ``threads`` worker threads; ``on_worker`` is called on
-    the worker thread as each request starts there."""
+    """An ASGI app serving ``app`` on ``threads`` worker threads."""
 
-    def __init__(
-        self, app: WSGIApplication, *, threads: int, on_worker: Callable[[], None] = _nothing
-    ) -> None:
+    def __init__(self, app: WSGIApplication, *, threads: int) -> None:
         self.app = app
-        self.on_worker = on_worker
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="legacy")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         environ: Any = build_environ(scope, Body(loop, receive))  # type: ignore[arg-type]
-        answer = _Answer(self.app, loop, send, self.on_worker)
+        answer = _Answer(self.app, loop, send)
         context = contextvars.copy_context()
         try:
             chunk = await loop.run_in_executor(self.executor, context.run, answer.first, environ)

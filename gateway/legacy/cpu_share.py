@@ -1,11 +1,13 @@
-"""How many legacy requests may run at once, chosen from the CPU the legacy threads use.
+"""How many legacy requests may run at once, chosen from the CPU the legacy app uses.
 
 A legacy view that waits (on its database, on another service) leaves the interpreter to
 others: many can run at once, and v2 hardly notices. A view that computes holds the
 interpreter lock, which the event loop serving v2 needs for every step of every request:
 two such views at once are no faster than one, and the loop waits behind both. So every
-``window`` seconds the controller reads the CPU time the legacy threads used (each thread's
-own clock, from the kernel) and moves the limit on requests in the app by one: down while
+``window`` seconds the controller reads the CPU time the process used outside the event
+loop's own thread: the legacy threads, and the threads their libraries start (argon2 hashes
+a password on threads of its own, one per lane, which a per-thread count would miss and
+then let ten logins run at once). It moves the limit on requests in the app by one: down while
 the legacy app uses more than ``share`` of a core, up while requests are waiting and one
 more request, using what each uses now, would keep it within ``share``; between 1 and the
 configured ceiling. It grows only after a window the app spent full from end to end, so that
@@ -17,7 +19,6 @@ views that compute with one, leaving the rest of the machine to v2 and the loop.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 from gateway.legacy.admission import Admission
@@ -44,51 +45,28 @@ def next_limit(
     return limit
 
 
-class ThreadClocks:
-    """The CPU clocks of the threads that run the legacy app (each registers itself)."""
-
-    def __init__(self) -> None:
-        self._clocks: dict[int, int] = {}
-        self._lock = threading.Lock()
-
-    def register(self) -> None:
-        """Called on a worker thread; cheap once the thread is known."""
-        ident = threading.get_ident()
-        if ident not in self._clocks:
-            with self._lock:
-                self._clocks[ident] = time.pthread_getcpuclockid(ident)
-
-    def total(self) -> float:
-        """CPU seconds used so far by the registered threads that are still alive."""
-        with self._lock:
-            clocks = list(self._clocks.items())
-        used = 0.0
-        for ident, clock in clocks:
-            try:
-                used += time.clock_gettime(clock)
-            except OSError:  # the thread has ended; its clock with it
-                with self._lock:
-                    self._clocks.pop(ident, None)
-        return used
+def cpu_outside_this_thread() -> float:
+    """CPU seconds the process has used, less those of the calling thread (the event loop's)."""
+    return time.process_time() - time.thread_time()
 
 
 class CPUShareController:
-    def __init__(self, admission: Admission, clocks: ThreadClocks, *, share: float) -> None:
+    """Runs on the event loop's thread, which it leaves out of the count."""
+
+    def __init__(self, admission: Admission, *, share: float) -> None:
         self.admission = admission
-        self.clocks = clocks
         self.share = share
         self.used = 0.0  # cores, over the last window
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         admission = self.admission
-        before, then = self.clocks.total(), loop.time()
+        before, then = cpu_outside_this_thread(), loop.time()
         full_since = admission.active >= admission.limit
         while True:
             admission.full_throughout = full_since
             await asyncio.sleep(WINDOW_SECONDS)
-            after, now = self.clocks.total(), loop.time()
-            # A thread that ended between two readings takes its time with it: never negative.
+            after, now = cpu_outside_this_thread(), loop.time()
             self.used = max(0.0, after - before) / (now - then)
             before, then = after, now
             admission.limit = next_limit(

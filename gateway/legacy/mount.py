@@ -25,7 +25,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from gateway.legacy.admission import Admission, Overloaded
 from gateway.legacy.bridge import WSGIBridge
-from gateway.legacy.cpu_share import CPUShareController, ThreadClocks
+from gateway.legacy.cpu_share import CPUShareController
 from gateway.legacy.environ import LegacyEnviron
 from gateway.problems import SERVED_BY, ErrorRenderer, problem, send_error
 
@@ -88,12 +88,9 @@ class LegacyMount:
             wait_seconds=queue_seconds,
             limit=1 if cpu_share else workers,
         )
-        self.clocks = ThreadClocks()
-        self.controller = (
-            CPUShareController(self.admission, self.clocks, share=cpu_share) if cpu_share else None
-        )
+        self.controller = CPUShareController(self.admission, share=cpu_share) if cpu_share else None
         fixed = LegacyEnviron(app, max_body_bytes=max_body_bytes)
-        self._bridge = WSGIBridge(fixed, threads=workers, on_worker=self.clocks.register)
+        self._bridge = WSGIBridge(fixed, threads=workers)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from gateway.legacy.cpu_share import ThreadClocks, next_limit
+from gateway.legacy.cpu_share import cpu_outside_this_thread, next_limit
 from gateway.legacy.mount import LegacyMount
 from gateway.store import RecordStore
 from shared.db import Database
@@ -52,35 +52,31 @@ def test_the_limit_grows_only_after_a_window_the_app_spent_full() -> None:
     assert next_limit(1, used=0.0, share=0.75, waiting=7, ceiling=8, full=True) == 2
 
 
-def test_thread_clocks_read_the_cpu_of_registered_threads_only() -> None:
-    clocks = ThreadClocks()
-    registered = threading.Event()
+def test_the_cpu_counted_is_the_processs_outside_the_calling_thread() -> None:
     done = threading.Event()
 
-    def burn() -> None:
-        clocks.register()
-        registered.set()
-        total = 0
+    def burn() -> None:  # another thread computing, as a legacy view (or its library) does
         while not done.is_set():
-            total += sum(range(1000))
+            sum(range(1000))
 
+    first = cpu_outside_this_thread()
     worker = threading.Thread(target=burn)
     worker.start()
     try:
-        assert registered.wait(DEADLINE_SECONDS)
-        first = clocks.total()
         deadline = time.monotonic() + DEADLINE_SECONDS
-        # Busy for a while by its own clock: the kernel's reading, not the wall clock.
-        while clocks.total() - first < 0.05 and time.monotonic() < deadline:
-            pass
-        used = clocks.total() - first
+        while cpu_outside_this_thread() - first < 0.05 and time.monotonic() < deadline:
+            done.wait(0.01)  # this thread waits; the other one computes
+        others = cpu_outside_this_thread() - first
     finally:
         done.set()
         worker.join(DEADLINE_SECONDS)
 
-    assert used >= 0.05
-    # This thread never registered: its own (busy) time is not counted once the worker ends.
-    assert clocks.total() == 0.0
+    start, mine = cpu_outside_this_thread(), time.thread_time()
+    while time.thread_time() - mine < 0.2:  # now this thread computes, alone
+        sum(range(1000))
+
+    assert others >= 0.05
+    assert cpu_outside_this_thread() - start < 0.1  # its own time is left out
 
 
 class Views:
