@@ -3,17 +3,19 @@
 A legacy view that waits (on its database, on another service) leaves the interpreter to
 others: many can run at once, and v2 hardly notices. A view that computes holds the
 interpreter lock, which the event loop serving v2 needs for every step of every request:
-two such views at once are no faster than one, and the loop waits behind both. So every
-``window`` seconds the controller reads the CPU time the process used outside the event
-loop's own thread: the legacy threads, and the threads their libraries start (argon2 hashes
-a password on threads of its own, one per lane, which a per-thread count would miss and
-then let ten logins run at once). It moves the limit on requests in the app by one: down while
-the legacy app uses more than ``share`` of a core, up while requests are waiting and one
-more request, using what each uses now, would keep it within ``share``; between 1 and the
+two such views at once are no faster than one, and the loop waits behind both.
+
+So every ``WINDOW_SECONDS`` the controller reads the CPU time the process used outside the
+event loop's own thread: the legacy threads, and the threads their libraries start (argon2
+hashes a password on threads of its own, one per lane; counting the legacy threads alone
+missed them and let ten logins run at once). v2's own database threads count too, so a v2
+busy on SQLite leaves legacy fewer turns, never more. The limit on requests in the app moves
+by one: down while that CPU is more than ``share`` of a core, up while requests are waiting
+and one more, using what each uses now, would keep it within ``share``; between 1 and the
 configured ceiling. It grows only after a window the app spent full from end to end, so that
-what each request uses is known (a load just starting, after an idle window, is not a sign
-that its requests wait). Views that wait end up with all the threads;
-views that compute with one, leaving the rest of the machine to v2 and the loop.
+what each request uses is known (a load starting after an idle window is no sign that its
+requests wait). Views that wait end up with every thread, views that compute with one,
+leaving the rest of the machine to v2 and the loop.
 """
 
 from __future__ import annotations
