@@ -44,10 +44,16 @@ SECTIONS = ("endpoints", "gunicorn", "probe", "shadow")
 
 
 def run(
-    database_url: str, *, label: str, seconds: int, rounds: int, sections: tuple[str, ...]
+    database_url: str,
+    var_dir: Path,
+    *,
+    label: str,
+    seconds: int,
+    rounds: int,
+    sections: tuple[str, ...],
 ) -> list[str]:
     """The run's tables, as Markdown lines, for the chosen sections."""
-    env = environment(database_url)
+    env = environment(database_url, var_dir)
     upgrade_database(env)
     shown = "" if sections == SECTIONS else f" ({', '.join(sections)} only)"
     lines = [f"### {label}{shown}"]
@@ -108,15 +114,23 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk; `make bench` does)")
-    if args.database == "postgresql":
-        url = os.environ.get("GATEWAY_TEST_DATABASE_URL")
-        if not url:
-            raise SystemExit("run under `python -m tests.postgres` for a PostgreSQL server")
-        label = "PostgreSQL 15"
-    else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/bench.db"
-        label = "SQLite (WAL)"
-    lines = run(url, label=label, seconds=args.seconds, rounds=args.rounds, sections=args.only)
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:  # removed afterwards
+        if args.database == "postgresql":
+            url = os.environ.get("GATEWAY_TEST_DATABASE_URL")
+            if not url:
+                raise SystemExit("run under `python -m tests.postgres` for a PostgreSQL server")
+            label = "PostgreSQL 15"
+        else:
+            url = f"sqlite:///{scratch}/bench.db"
+            label = "SQLite (WAL)"
+        lines = run(
+            url,
+            Path(scratch) / "var",
+            label=label,
+            seconds=args.seconds,
+            rounds=args.rounds,
+            sections=args.only,
+        )
     print("\n".join(lines))
     new = not args.output.exists()
     with args.output.open("a", encoding="utf-8") as out:

@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -40,12 +39,12 @@ def free_port() -> int:
     return port
 
 
-def environment(database_url: str) -> dict[str, str]:
+def environment(database_url: str, var_dir: Path) -> dict[str, str]:
     """The variables every server and command of one run gets: one database, one var dir."""
     return {
         **os.environ,
         "CONDUIT_DATABASE_URL": database_url,
-        "CONDUIT_VAR_DIR": tempfile.mkdtemp(prefix="bench-var-"),
+        "CONDUIT_VAR_DIR": str(var_dir),
         "GATEWAY_MANIFEST": str(MANIFEST),
     }
 
