@@ -8,8 +8,9 @@ result of the call itself; the loop sends them and only then asks the worker for
 chunk (PEP 3333: a chunk is transmitted before the next one is requested). When the first
 chunk already holds the whole ``Content-Length`` the app declared (Flask's usual answer),
 nothing more is asked for: the iterable is closed on the same hand-over, and the answer
-costs one; a streamed one still streams, a chunk per hand-over. The environ and
-``wsgi.input`` are a2wsgi's own.
+costs one; a streamed one still streams, a chunk per hand-over, and stops (its iterable
+closed) once the client has gone, instead of running on for nobody and holding a legacy turn.
+The environ and ``wsgi.input`` are a2wsgi's own.
 """
 
 from __future__ import annotations
@@ -116,6 +117,25 @@ class _Answer:
             close()
 
 
+def _bodiless(scope: Scope) -> bool:
+    """Whether the request carries no body (nothing the app could still want to read)."""
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+            return False
+    return True
+
+
+async def _client_gone(receive: Receive) -> None:
+    """Returns once the client has disconnected (the only message left to receive)."""
+    while True:
+        try:
+            message = await receive()
+        except ConnectionError:  # the mount's guard says so for a body never finished
+            return
+        if message["type"] == "http.disconnect":
+            return
+
+
 class WSGIBridge:
     """An ASGI app serving ``app`` on ``threads`` worker threads."""
 
@@ -125,9 +145,11 @@ class WSGIBridge:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
-        environ: Any = build_environ(scope, Body(loop, receive))  # type: ignore[arg-type]
+        body = Body(loop, receive)  # type: ignore[arg-type]
+        environ: Any = build_environ(scope, body)  # type: ignore[arg-type]
         answer = _Answer(self.app, loop, send)
         context = contextvars.copy_context()
+        gone: asyncio.Task[None] | None = None
         try:
             chunk = await loop.run_in_executor(self.executor, context.run, answer.first, environ)
             await answer.send_start()
@@ -137,10 +159,18 @@ class WSGIBridge:
                     return
                 if chunk:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                # Streaming: once the app has read the request body (nobody else may read
+                # from the client), watch for the client leaving.
+                if gone is None and (not body.has_more or _bodiless(scope)):
+                    gone = loop.create_task(_client_gone(receive))
+                if gone is not None and gone.done():
+                    return  # nobody to stream to: the iterable is closed below
                 chunk = await loop.run_in_executor(self.executor, context.run, answer.next)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
-            if answer.iterable is not None:  # abandoned midway (an error, a cancellation)
+            if gone is not None:
+                gone.cancel()
+            if answer.iterable is not None:  # abandoned midway (an error, the client gone)
                 self.executor.submit(answer.close)
 
     def shutdown(self) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -183,8 +185,24 @@ class _Closing:
         type(self).closed += 1
 
 
+# /ticks streams a tick each time the test releases one; its end is recorded.
+TICKS = threading.Semaphore(0)
+TICKS_CLOSED = threading.Event()
+
+
+def _ticks(start_response: StartResponse) -> Iterator[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    try:
+        while TICKS.acquire(timeout=120):  # a generous end, only if the bridge never closes it
+            yield b"tick\n"
+    finally:
+        TICKS_CLOSED.set()
+
+
 # A WSGI app that is not Flask, raising past where Flask would have answered.
 def _raising_wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    if environ["PATH_INFO"] == "/ticks":
+        return _ticks(start_response)
     if environ["PATH_INFO"] == "/write":  # PEP 3333's legacy write(), then an iterable
         write = start_response("200 OK", [("Content-Type", "text/plain")])
         write(b"written, ")
@@ -259,3 +277,23 @@ def test_a_body_complete_at_its_declared_length_is_not_asked_for_more(raw_wsgi_u
     assert (response.status_code, response.text) == (200, "whole\n")
     assert _Closing.closed == before + 1
     assert after.status_code == 200
+
+
+def test_a_stream_stops_once_its_client_has_gone(raw_wsgi_url: str) -> None:
+    """A legacy stream (a feed of events, say) is closed when its client leaves, instead of
+    running on for nobody and holding one of the legacy app's turns."""
+    TICKS_CLOSED.clear()
+    TICKS.release()
+    with (
+        httpx.Client(base_url=raw_wsgi_url, timeout=30) as http,
+        http.stream("GET", "/legacy/ticks") as response,
+    ):
+        first = next(response.iter_raw())
+    # The client is gone. Each tick released lets the stream reach the bridge once more,
+    # which then sees the disconnect and closes it.
+    deadline = time.monotonic() + 30
+    while not TICKS_CLOSED.wait(0.05) and time.monotonic() < deadline:
+        TICKS.release()
+
+    assert first == b"tick\n"
+    assert TICKS_CLOSED.is_set()
