@@ -172,6 +172,3 @@ class WSGIBridge:
                 gone.cancel()
             if answer.iterable is not None:  # abandoned midway (an error, the client gone)
                 self.executor.submit(answer.close)
-
-    def shutdown(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)

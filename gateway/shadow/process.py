@@ -19,6 +19,7 @@ import os
 import queue
 import threading
 from collections import Counter
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -154,7 +155,9 @@ async def _replay(config: Config, records_url: URL, samples: Any) -> None:
         await store.dispose()
 
 
-async def _run_until_done(runner: ShadowRunner, read: Any, done: asyncio.Event) -> None:
+async def _run_until_done(
+    runner: ShadowRunner, read: Callable[[], None], done: asyncio.Event
+) -> None:
     threading.Thread(target=read, name="shadow-samples", daemon=True).start()
     await done.wait()
     await runner.drain()
