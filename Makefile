@@ -31,10 +31,11 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 
 setup: $(INSTALLED)
 
-# The Conduit example: its schema and demo data (its own command), then the gateway, which
-# reads ./migration.toml and upgrades only its own records.
+# The Conduit example: its schema and demo data (its own command, run from this folder as a
+# team's own app would be), then the gateway, which reads ./migration.toml and upgrades only
+# its own records.
 run: setup
-	$(BIN)/conduit demo
+	$(BIN)/python -m shared.cli demo
 	$(BIN)/gateway serve --host $(HOST) --port $(PORT)
 
 # Not part of `test`: load against real servers, SQLite then a throw-away PostgreSQL; the

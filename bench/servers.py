@@ -51,7 +51,8 @@ def environment(database_url: str, var_dir: Path) -> dict[str, str]:
 
 def upgrade_database(env: Mapping[str, str]) -> None:
     """Conduit's schema; the gateway's records are upgraded by each ``gateway serve``."""
-    subprocess.run([BIN / "conduit", "db", "upgrade"], env=env, check=True, timeout=120)
+    command = [str(BIN / "python"), "-m", "shared.cli", "db", "upgrade"]
+    subprocess.run(command, env=env, cwd=ROOT, check=True, timeout=120)
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:

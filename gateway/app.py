@@ -1,41 +1,47 @@
-"""The gateway application: the legacy WSGI app and the v2 app, composed by configuration."""
+"""The gateway application: the legacy WSGI app and the v2 app, composed by configuration.
+
+Read from the outside in, a request meets the edge (singleton headers, the body limit), then
+the migration router, which hands it to the side that answers its prefix; only the paths of
+neither side reach the gateway's own endpoints (health, the docs and the merged OpenAPI).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from flask import Flask
+from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.responses import Response
 
-from gateway import health
-from gateway.config import Config, load_config
-from gateway.docs import install_docs
-from gateway.headers import SingletonHeaders
-from gateway.legacy.mount import LegacyMount
-from gateway.limits import BodyLimit
-from gateway.manifest import State
-from gateway.openapi import install_openapi
-from gateway.routing import MigrationRouter
+from gateway.config.configuration import Config, load_config
+from gateway.config.manifest import State
+from gateway.edge.headers import SingletonHeaders
+from gateway.edge.limits import BodyLimit
+from gateway.edge.problems import ErrorRenderer, error_renderer
+from gateway.health import health_router
+from gateway.mounts.sides import Sides, load_sides
+from gateway.openapi.merged import install_openapi
+from gateway.records.store import RecordStore
+from gateway.records.urls import records_database
+from gateway.routing.router import MigrationRouter
+from gateway.routing.sticky import sticky_key
+from gateway.shadow.capture import Shadow
 from gateway.shadow.process import ProcessShadow
 from gateway.shadow.runner import ShadowRunner
-from gateway.store import RecordStore
-from gateway.targets import load_errors, load_legacy, load_sticky, load_v2, records_database
-from gateway.v2_mount import V2Mount
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
 
 TITLE = "Flask-to-FastAPI migration gateway"
+# The Swagger UI and ReDoc files, served by the gateway itself (no CDN on a closed network).
+ASSETS_URL = "/docs-static"
 
 
 def create_app(
     config: Config | None = None,
     *,
-    legacy: WSGIApplication | None = None,
+    legacy: Any = None,
     v2: Any = None,
     store: RecordStore | None = None,
     replay_process: bool = False,
@@ -47,68 +53,93 @@ def create_app(
     is given. With ``replay_process`` (as ``gateway serve`` runs it), shadow samples are
     replayed by a process of their own, which builds v2 from the configuration: only for a
     v2 loaded from it, and only when a module is in state shadow. Any configuration problem
-    raises :class:`gateway.errors.ConfigError` here.
+    raises :class:`gateway.config.errors.ConfigError` here.
     """
     config = config or load_config()
-    options = config.options
-    legacy = legacy if legacy is not None else load_legacy(config)
-    v2_configured = v2 is None
-    v2 = v2 if v2 is not None else load_v2(config)
-    errors = load_errors(config)
-    sticky = load_sticky(config)
-    owns_store = store is None
-    records = store if store is not None else RecordStore(records_database(config, legacy))
-    shadow: ShadowRunner | ProcessShadow | None = None
-    if v2 is not None:
-        shadowed = any(module.state is State.shadow for module in config.manifest.modules)
-        if replay_process and v2_configured and shadowed:
-            shadow = ProcessShadow(config, records.url, options.shadow)
-        else:
-            shadow = ShadowRunner(records, options.shadow)
-    body_limit = _body_limit(legacy, options.max_body_bytes)
-    v2_mount = V2Mount(v2) if v2 is not None and not isinstance(v2, APIRouter) else None
-    legacy_mount = LegacyMount(
-        legacy,
-        workers=options.legacy_threads,
-        queue=options.legacy_queue,
-        queue_seconds=options.legacy_queue_seconds,
-        cpu_share=options.legacy_cpu_share or None,
-        max_body_bytes=body_limit,
-        errors=errors,
+    errors = error_renderer(config)
+    sides = load_sides(config, errors=errors, legacy=legacy, v2=v2)
+    records = (
+        store
+        if store is not None
+        else RecordStore(records_database(config, sides.legacy.database_url))
     )
+    own_process = replay_process and v2 is None
+    shadow = _shadow(config, sides, records, own_process=own_process)
+    app = FastAPIOffline(
+        title=TITLE,
+        static_url=ASSETS_URL,
+        lifespan=_lifespan(sides, shadow, records if store is None else None),
+        middleware=_edge_and_router(config, sides, shadow, errors),
+    )
+    app.state.store = records
+    app.state.legacy = sides.legacy.asgi
+    app.add_exception_handler(HTTPException, _own_errors(errors))
+    app.include_router(health_router(records))
+    install_openapi(
+        app,
+        config=config,
+        legacy=lambda deprecated: sides.legacy.openapi(
+            prefix=config.options.legacy_prefix, deprecated=deprecated
+        ),
+        v2=sides.v2.openapi if sides.v2 is not None else None,
+    )
+    return app
 
+
+def _edge_and_router(
+    config: Config, sides: Sides, shadow: Shadow | None, errors: ErrorRenderer
+) -> list[Middleware]:
+    """The middleware, outermost first: what no side may receive is refused before one is
+    chosen, then the router hands each prefix to its side."""
+    options = config.options
+    return [
+        Middleware(SingletonHeaders, errors=errors),
+        Middleware(BodyLimit, max_body_bytes=sides.legacy.body_limit, errors=errors),
+        Middleware(
+            MigrationRouter,
+            manifest=config.manifest,
+            legacy_prefix=options.legacy_prefix,
+            v2_prefix=options.v2_prefix,
+            sticky=sticky_key(config),
+            shadow=shadow,
+            legacy_app=sides.legacy.asgi,
+            v2_app=sides.v2.asgi if sides.v2 is not None else None,
+        ),
+    ]
+
+
+def _shadow(
+    config: Config, sides: Sides, records: RecordStore, *, own_process: bool
+) -> ShadowRunner | ProcessShadow | None:
+    if sides.v2 is None:
+        return None
+    shadowed = any(module.state is State.shadow for module in config.manifest.modules)
+    if own_process and shadowed:
+        return ProcessShadow(config, records.url, config.options.shadow)
+    return ShadowRunner(records, config.options.shadow)
+
+
+def _lifespan(
+    sides: Sides, shadow: ShadowRunner | ProcessShadow | None, owned_store: RecordStore | None
+) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            if owns_store:
-                stack.push_async_callback(records.dispose)
-            await stack.enter_async_context(legacy_mount.running())
-            if v2_mount is not None:
-                await stack.enter_async_context(v2_mount.running())
+            if owned_store is not None:
+                stack.push_async_callback(owned_store.dispose)
+            await stack.enter_async_context(sides.legacy.running())
+            if sides.v2 is not None:
+                await stack.enter_async_context(sides.v2.running())
             if shadow is not None:
-                await shadow.start(app)
+                await shadow.start(app)  # replays go through the router, as requests do
                 stack.push_async_callback(shadow.stop)
             yield
 
-    app = FastAPI(title=TITLE, lifespan=lifespan, docs_url=None, redoc_url=None)
-    install_docs(app)
-    app.state.config = config
-    app.state.store = records
-    app.state.shadow = shadow
-    app.state.legacy = legacy_mount
-    app.add_middleware(
-        MigrationRouter,
-        manifest=config.manifest,
-        legacy_prefix=options.legacy_prefix,
-        v2_prefix=options.v2_prefix,
-        sticky=sticky,
-        shadow=shadow,
-        legacy_app=legacy_mount,
-        v2_app=v2_mount,
-    )
-    # Outside the router: what no side may receive is refused before one is chosen.
-    app.add_middleware(BodyLimit, max_body_bytes=body_limit, errors=errors)
-    app.add_middleware(SingletonHeaders, errors=errors)
+    return lifespan
+
+
+def _own_errors(errors: ErrorRenderer) -> Any:
+    """The gateway's own 404s and 405s (paths of neither side) in the configured shape."""
 
     async def gateway_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -116,23 +147,4 @@ def create_app(
         response.headers.update(exc.headers or {})
         return response
 
-    app.add_exception_handler(HTTPException, gateway_error)
-    app.include_router(health.router)
-    if isinstance(v2, APIRouter):
-        app.include_router(v2, prefix=options.v2_prefix)
-    elif v2_mount is not None:
-        app.mount(options.v2_prefix, v2_mount)
-    install_openapi(app, config=config, legacy=legacy, v2=v2)
-    # Also mounted, though the router hands them their requests itself: the mounts keep
-    # the app's route table whole (url_for, the docs, anything that walks the routes).
-    app.mount(options.legacy_prefix, legacy_mount)
-    return app
-
-
-def _body_limit(legacy: Any, default: int) -> int:
-    """The Flask app's own MAX_CONTENT_LENGTH when it sets one, so both limits agree."""
-    if isinstance(legacy, Flask):
-        limit = legacy.config.get("MAX_CONTENT_LENGTH")
-        if isinstance(limit, int) and limit > 0:
-            return limit
-    return default
+    return gateway_error

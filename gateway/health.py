@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from gateway.store import RecordStore
-
-router = APIRouter(tags=["health"])
+from gateway.records.store import RecordStore
 
 # A probe must see the state of now, never a copy kept by a cache on the way.
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-@router.get("/health")
-async def health(request: Request) -> JSONResponse:
-    store: RecordStore = request.app.state.store
-    if await store.ping():
-        return JSONResponse({"status": "ok", "database": "ok"}, headers=_NO_STORE)
-    return JSONResponse(
-        {"status": "degraded", "database": "unreachable"}, status_code=503, headers=_NO_STORE
-    )
+def health_router(store: RecordStore) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health")
+    async def health() -> JSONResponse:
+        if await store.ping():
+            return JSONResponse({"status": "ok", "database": "ok"}, headers=_NO_STORE)
+        return JSONResponse(
+            {"status": "degraded", "database": "unreachable"}, status_code=503, headers=_NO_STORE
+        )
+
+    return router

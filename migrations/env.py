@@ -16,9 +16,10 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
+from sqlalchemy_utc import UtcDateTime
 
-from shared.db import sync_url
-from shared.models import Base, UTCDateTime
+from gateway.records.drivers import sync_url
+from shared.models import Base
 from shared.settings import Settings
 
 config = context.config
@@ -33,7 +34,7 @@ def _url() -> URL:
 
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Revisions must not import application types: the column is a plain aware datetime.
-    if type_ == "type" and isinstance(obj, UTCDateTime):
+    if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 

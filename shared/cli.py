@@ -9,9 +9,10 @@ from __future__ import annotations
 import click
 from pydantic import ValidationError
 
+from gateway.records.drivers import sync_url
 from shared import demo as demo_data
 from shared import migrate
-from shared.db import Database, sync_url
+from shared.db import Database
 from shared.settings import Environment, Settings, get_settings
 
 

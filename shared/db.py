@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.records.drivers import async_url, sync_url
 from shared.pgdeadline import DeadlineAsyncConnection, DeadlineConnection, with_deadline
 from shared.settings import DatabaseSettings
 
@@ -42,25 +43,6 @@ SQLITE_READ_THREADS = 1
 SQLITE_WRITE_THREADS = 1
 # A health probe must answer promptly even when the database does not.
 PING_TIMEOUT_SECONDS = 3.0
-
-
-def sync_url(url: str | URL) -> URL:
-    return _with_driver(make_url(url), sqlite="pysqlite", postgresql="psycopg")
-
-
-def async_url(url: str | URL) -> URL:
-    return _with_driver(make_url(url), sqlite="aiosqlite", postgresql="psycopg")
-
-
-def _with_driver(url: URL, *, sqlite: str, postgresql: str) -> URL:
-    backend = url.get_backend_name()
-    if backend == "postgres":  # the spelling Heroku-style URLs use
-        backend = "postgresql"
-    if backend == "sqlite":
-        return url.set(drivername=f"sqlite+{sqlite}")
-    if backend == "postgresql":
-        return url.set(drivername=f"postgresql+{postgresql}")
-    raise ValueError(f"unsupported database {url.drivername!r}: use sqlite:// or postgresql://")
 
 
 def _prepare_sqlite(url: URL, settings: DatabaseSettings) -> dict[str, Any]:

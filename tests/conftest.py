@@ -16,9 +16,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from gateway import migrate as gateway_migrate
-from gateway.dburl import records_url
-from gateway.store import RecordStore
+from gateway.records import migrate as gateway_migrate
+from gateway.records.store import RecordStore
+from gateway.records.urls import records_url
 from shared.db import Database
 from shared.models import Base
 from shared.settings import Environment, Settings

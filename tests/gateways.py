@@ -15,9 +15,9 @@ from fastapi import FastAPI
 import legacy_flask
 import v2 as conduit_v2
 from gateway.app import create_app
-from gateway.config import Config, configure
-from gateway.manifest import load_manifest, parse_manifest
-from gateway.store import RecordStore
+from gateway.config.configuration import Config, configure
+from gateway.config.manifest import load_manifest, parse_manifest
+from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
-from gateway.limits import BodyLimit
+from gateway.edge.limits import BodyLimit
 from shared.db import Database
 from shared.settings import Settings, get_settings
 from shared.tokens import TokenCore

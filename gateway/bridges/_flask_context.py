@@ -1,4 +1,5 @@
-"""A Flask request context standing for a Starlette request, so Flask extensions run unchanged.
+"""A Flask request context standing for a Starlette request, so Flask extensions run unchanged;
+and the cookies they set on a Flask response carried over to a Starlette one.
 
     with flask_request_context(legacy_app, request) as ctx:
         ctx.session          # opened by the app's own session interface
@@ -12,8 +13,10 @@ matched against the legacy app, teardown callbacks run on exit) but no view and 
 from __future__ import annotations
 
 from flask import Flask
+from flask import Response as FlaskResponse
 from flask.ctx import RequestContext
 from starlette.requests import Request
+from starlette.responses import Response
 
 # The builder sets these from the body it is given, and the Host from ``base_url``.
 _REBUILT_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
@@ -39,3 +42,9 @@ def flask_request_context(
         data=body,
         environ_base=environ_base,
     )
+
+
+def copy_set_cookies(flask_response: FlaskResponse, response: Response) -> None:
+    """The cookies Flask (or an extension) set on ``flask_response``, set on ``response``."""
+    for cookie in flask_response.headers.getlist("Set-Cookie"):
+        response.headers.append("set-cookie", cookie)

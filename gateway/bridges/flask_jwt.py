@@ -39,39 +39,15 @@ from flask import Flask
 from flask import Response as FlaskResponse
 from flask_jwt_extended.config import config as jwt_config
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.bridges._flask_context import flask_request_context
-
-# Left out of HTTPException.headers, which FastAPI's default handler sends with its own body.
-_BODY_HEADERS = frozenset({"content-type", "content-length"})
+from gateway.bridges._flask_context import copy_set_cookies, flask_request_context
+from gateway.bridges.answers import ExactAnswer, answer_exactly
 
 
-class LegacyAuthError(HTTPException):
-    """A token refused; carries the legacy app's response for that refusal.
-
-    ``install`` answers with ``body`` and ``raw_headers`` exactly. Without it FastAPI's
-    default handler still answers ``status_code`` (with its own ``{"detail": ...}`` body).
-    """
-
-    def __init__(self, status_code: int, body: bytes, raw_headers: list[tuple[str, str]]) -> None:
-        headers = {k: v for k, v in raw_headers if k.lower() not in _BODY_HEADERS}
-        super().__init__(status_code, body.decode("utf-8", "replace"), headers or None)
-        self.body = body
-        self.raw_headers = raw_headers
-
-
-async def _legacy_answer(request: Request, exc: Exception) -> Response:
-    if not isinstance(exc, LegacyAuthError):  # pragma: no cover - registered for it only
-        raise exc
-    response = Response(exc.body, status_code=exc.status_code)
-    # Flask's headers as they are: repeated ones included, its own Content-Length too.
-    response.raw_headers = [
-        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in exc.raw_headers
-    ]
-    return response
+class LegacyAuthError(ExactAnswer):
+    """A token refused; carries the legacy app's response for that refusal."""
 
 
 class FlaskJWTBridge:
@@ -84,7 +60,7 @@ class FlaskJWTBridge:
 
     def install(self, app: FastAPI) -> None:
         """Answer refusals on ``app`` with the legacy app's exact body, type and headers."""
-        app.add_exception_handler(LegacyAuthError, _legacy_answer)
+        answer_exactly(app)
 
     def required(
         self,
@@ -207,8 +183,7 @@ class FlaskJWTBridge:
         with self.app.app_context():
             scratch = self.app.response_class()
             library_call(scratch, *args)
-        for cookie in scratch.headers.getlist("Set-Cookie"):
-            response.headers.append("set-cookie", cookie)
+        copy_set_cookies(scratch, response)
 
 
 def _error_from(answer: FlaskResponse) -> LegacyAuthError:

@@ -41,7 +41,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.bridges._flask_context import flask_request_context
+from gateway.bridges._flask_context import copy_set_cookies, flask_request_context
 
 
 class FlaskSessionBridge:
@@ -81,8 +81,7 @@ class FlaskSessionBridge:
         with self.app.app_context():  # for MAX_COOKIE_SIZE
             scratch = self.app.response_class()
             self.interface.save_session(self.app, session, scratch)
-        for cookie in scratch.headers.getlist("Set-Cookie"):
-            response.headers.append("set-cookie", cookie)
+        copy_set_cookies(scratch, response)
         present = {
             v.strip().lower() for h in response.headers.getlist("vary") for v in h.split(",")
         }

@@ -43,20 +43,16 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway import dburl
+from gateway.records import drivers
 
 
 def async_url(url: URL) -> URL:
-    """The same database as ``url``, through an async driver (:func:`gateway.dburl.async_url`).
+    """The same database as ``url``, through an async driver.
 
     ``sqlite:////srv/app.db`` gives ``sqlite+aiosqlite:////srv/app.db``, and
     ``postgresql+psycopg2://u:pw@db/app`` gives ``postgresql+psycopg://u:pw@db/app``.
     """
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        # Each engine would open its own, empty, in-memory database.
-        shown = url.render_as_string(hide_password=True)
-        raise ValueError(f"an in-memory SQLite database ({shown}) cannot be shared; use a file")
-    return dburl.async_url(url)
+    return drivers.async_url(drivers.on_disk(url))
 
 
 def _table_count(metadatas: Mapping[str | None, MetaData]) -> int:

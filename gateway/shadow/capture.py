@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 from starlette.types import Message, Scope, Send
 
-from gateway.manifest import Module, State
-from gateway.options import ShadowOptions
+from gateway.config.manifest import Module, State
+from gateway.config.options import ShadowOptions
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 # Never stored: whatever authenticates the client or tracks it.

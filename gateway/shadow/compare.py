@@ -1,8 +1,7 @@
 """Compare legacy's answer with v2's: status, then JSON bodies after the ignore rules.
 
-Ignore rules are dotted JSON paths from the manifest: ``article.updatedAt`` ignores one key,
-``articles[*].updatedAt`` that key in every list item, ``articles[0]`` one item. A rule
-ignores everything beneath the path too.
+Ignore rules are the manifest's dotted JSON paths (:mod:`gateway.config.ignore_rules`); each
+becomes the DeepDiff path pattern that leaves it, and everything beneath it, out.
 """
 
 from __future__ import annotations
@@ -15,33 +14,20 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-RULE = re.compile(r"[A-Za-z_][\w\-]*(\[(\*|\d+)\])*(\.[A-Za-z_][\w\-]*(\[(\*|\d+)\])*)*")
-_PART = re.compile(r"([A-Za-z_][\w\-]*)|\[(\*|\d+)\]")
+from gateway.config.ignore_rules import rule_parts
+
 _INDEX = re.compile(r"\[\d+\]")
-
-
-def rule_problem(rule: str) -> str | None:
-    if RULE.fullmatch(rule) is None:
-        return f"ignore rule {rule!r} is not a path like 'article.updatedAt' or 'articles[*].slug'"
-    return None
 
 
 def rule_to_regex(rule: str) -> str:
     """The DeepDiff path regex for one ignore rule (``root['a'][0]['b']`` form)."""
     pattern = "^root"
-    for name, index in _parts(rule):
+    for name, index in rule_parts(rule):
         if name:
             pattern += re.escape(f"['{name}']")
         else:
             pattern += r"\[\d+\]" if index == "*" else re.escape(f"[{index}]")
     return pattern + r"(\[.*)?$"
-
-
-def _parts(rule: str) -> list[tuple[str, str]]:
-    parts: list[tuple[str, str]] = []
-    for segment in rule.split("."):
-        parts.extend((m.group(1) or "", m.group(2) or "") for m in _PART.finditer(segment))
-    return parts
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,22 +18,21 @@ import multiprocessing
 import os
 import queue
 import threading
-from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import URL
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.config import Config
-from gateway.options import ShadowOptions
-from gateway.shadow.runner import ShadowRunner, record_drops
-from gateway.store import RecordStore
-from gateway.targets import load_v2
-from gateway.v2_mount import V2Mount
+from gateway.config.configuration import Config
+from gateway.config.loading import load_v2
+from gateway.config.options import ShadowOptions
+from gateway.mounts.sides import V2Side
+from gateway.records.drops import DropCounter
+from gateway.records.store import RecordStore
+from gateway.shadow.runner import ShadowRunner
 
 if TYPE_CHECKING:
     from gateway.shadow.capture import Sample
@@ -63,7 +62,7 @@ class ProcessShadow:
             name="gateway-shadow",
             daemon=True,
         )
-        self.dropped: Counter[str] = Counter()
+        self.drops = DropCounter(self.store)
         self._flusher: asyncio.Task[None] | None = None
 
     def offer(self, sample: Sample) -> None:
@@ -72,7 +71,7 @@ class ProcessShadow:
         try:
             self.queue.put_nowait(portable)
         except queue.Full:
-            self.dropped[sample.module.name] += 1
+            self.drops.count(sample.module.name)
 
     async def start(self, _app: ASGIApp) -> None:
         self.process.start()
@@ -82,7 +81,7 @@ class ProcessShadow:
         if self._flusher is not None:
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)
-        await self._flush_drops()
+        await self.drops.flush()
         await asyncio.to_thread(self._stop_process)
         await self.store.dispose()
 
@@ -99,14 +98,9 @@ class ProcessShadow:
         while True:
             await asyncio.sleep(DROP_FLUSH_SECONDS)
             try:
-                await self._flush_drops()
+                await self.drops.flush()
             except Exception:  # the records' database may be away; the drops wait
                 logger.exception("recording shadow drops failed")
-
-    async def _flush_drops(self) -> None:
-        pending, self.dropped = self.dropped, Counter()
-        for module, count in pending.items():
-            await record_drops(self.store, module, count)
 
 
 def _lower_priority() -> None:
@@ -128,9 +122,9 @@ async def _replay(config: Config, records_url: URL, samples: Any) -> None:
     v2 = load_v2(config)
     if v2 is None:
         raise RuntimeError("the configuration names no v2 to replay samples to")
+    side = V2Side(v2)  # the same app, fallbacks and lifespan that the clients get
     store = RecordStore(records_url)
     runner = ShadowRunner(store, config.options.shadow)
-    prefix = config.options.v2_prefix
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
 
@@ -140,16 +134,9 @@ async def _replay(config: Config, records_url: URL, samples: Any) -> None:
         loop.call_soon_threadsafe(done.set)
 
     try:
-        if isinstance(v2, APIRouter):
-            app = FastAPI()
-            app.include_router(v2, prefix=prefix)
-            await runner.start(app)
+        async with side.running():
+            await runner.start(_under_prefix(side.asgi, config.options.v2_prefix))
             await _run_until_done(runner, read, done)
-        else:
-            mount = V2Mount(v2)
-            async with mount.running():
-                await runner.start(_under_prefix(mount, prefix))
-                await _run_until_done(runner, read, done)
     finally:
         await runner.stop()
         await store.dispose()

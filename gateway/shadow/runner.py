@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, update
-from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Scope
 
-from gateway.options import ShadowOptions
-from gateway.records import ShadowComparison, ShadowDrop
+from gateway.config.options import ShadowOptions
+from gateway.records.drops import DropCounter
+from gateway.records.store import RecordStore
+from gateway.records.tables import ShadowComparison
 from gateway.shadow.compare import compare
-from gateway.store import RecordStore
 
 if TYPE_CHECKING:
     from gateway.shadow.capture import Sample
@@ -33,7 +31,7 @@ class ShadowRunner:
         self.store = store
         self.settings = settings
         self.queue: asyncio.Queue[Sample] = asyncio.Queue(maxsize=settings.queue_size)
-        self.dropped: Counter[str] = Counter()
+        self.drops = DropCounter(store)
         self._app: ASGIApp | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -41,7 +39,7 @@ class ShadowRunner:
         try:
             self.queue.put_nowait(sample)
         except asyncio.QueueFull:
-            self.dropped[sample.module.name] += 1
+            self.drops.count(sample.module.name)
 
     async def start(self, app: ASGIApp) -> None:
         self._app = app
@@ -50,20 +48,20 @@ class ShadowRunner:
     async def drain(self) -> None:
         """Wait until every queued sample is recorded (tests, and a graceful stop)."""
         await self.queue.join()
-        await self._flush_drops()
+        await self.drops.flush()
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        await self._flush_drops()
+        await self.drops.flush()
 
     async def _work(self) -> None:
         while True:
             sample = await self.queue.get()
             try:
                 await self._handle(sample)
-                await self._flush_drops()
+                await self.drops.flush()
             except Exception:  # the shadow must never stop: log and go on
                 logger.exception("recording a shadow comparison failed")
             finally:
@@ -121,25 +119,3 @@ class ShadowRunner:
 
         await self._app(scope, receive, send)
         return status, b"".join(chunks)
-
-    async def _flush_drops(self) -> None:
-        pending, self.dropped = self.dropped, Counter()
-        for module, count in pending.items():
-            await record_drops(self.store, module, count)
-
-
-async def record_drops(store: RecordStore, module: str, count: int) -> None:
-    """Add ``count`` dropped samples to ``module``'s tally (one row per module)."""
-    increment = (
-        update(ShadowDrop)
-        .where(ShadowDrop.module == module)
-        .values(dropped=ShadowDrop.dropped + count)
-    )
-    async with store.transaction() as session:
-        if (await session.execute(increment)).rowcount:  # type: ignore[attr-defined]
-            return
-        try:
-            async with session.begin_nested():
-                await session.execute(insert(ShadowDrop).values(module=module, dropped=count))
-        except IntegrityError:  # another worker inserted the row first
-            await session.execute(increment)

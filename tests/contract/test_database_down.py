@@ -10,7 +10,7 @@ import pytest
 import legacy_flask
 import v2
 from gateway.app import create_app
-from gateway.store import RecordStore
+from gateway.records.store import RecordStore
 from shared.settings import Settings
 from tests.conduit import PASSWORD
 from tests.gateways import conduit_config

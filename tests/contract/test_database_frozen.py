@@ -13,8 +13,9 @@ import pytest
 import legacy_flask
 import v2
 from gateway.app import create_app
-from gateway.store import RecordStore
-from shared.db import Database, sync_url
+from gateway.records.drivers import sync_url
+from gateway.records.store import RecordStore
+from shared.db import Database
 from shared.settings import Settings
 from tests.freezable_proxy import FreezableProxy
 from tests.gateways import conduit_config

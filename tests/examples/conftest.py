@@ -14,7 +14,7 @@ import pytest
 from a2wsgi import WSGIMiddleware
 from flask import Flask
 
-from shared.db import sync_url
+from gateway.records.drivers import sync_url
 from shared.settings import Settings
 from tests.examples.helpers import NOTES_DIR, MakeUser
 from tests.serving import running_server

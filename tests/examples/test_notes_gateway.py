@@ -25,12 +25,12 @@ from starlette.routing import Mount
 
 from gateway.app import create_app
 from gateway.cli import main
-from gateway.config import configure, load_config
-from gateway.manifest import parse_manifest
-from gateway.records import ShadowComparison
-from gateway.routing import canary_bucket
-from gateway.store import RecordStore
-from shared.db import sync_url
+from gateway.config.configuration import configure, load_config
+from gateway.config.manifest import parse_manifest
+from gateway.records.drivers import sync_url
+from gateway.records.store import RecordStore
+from gateway.records.tables import ShadowComparison
+from gateway.routing.canary import canary_bucket
 from shared.settings import Settings
 from tests.examples.conftest import TEST_JWT_SECRET_KEY, TEST_SECRET_KEY
 from tests.examples.helpers import NOTES_DIR, MakeUser, api_tokens, bearer, sign_in

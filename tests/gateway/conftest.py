@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 import legacy_flask
-from gateway.store import RecordStore
+from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 from tests.gateway.probe import ProbeState, probe_blueprint

@@ -18,11 +18,11 @@ from sqlalchemy import delete, select
 from starlette.requests import HTTPConnection
 
 from gateway.app import create_app
-from gateway.config import configure
-from gateway.manifest import parse_manifest
-from gateway.records import ShadowComparison
-from gateway.routing import canary_bucket
-from gateway.store import RecordStore
+from gateway.config.configuration import configure
+from gateway.config.manifest import parse_manifest
+from gateway.records.store import RecordStore
+from gateway.records.tables import ShadowComparison
+from gateway.routing.canary import canary_bucket
 from tests.serving import running_server
 
 STICKY_KEY = "a-sticky-verification-key-of-32-bytes!"

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 
 from gateway.app import create_app
-from gateway.config import configure
-from gateway.manifest import Manifest
-from gateway.store import RecordStore
+from gateway.config.configuration import configure
+from gateway.config.manifest import Manifest
+from gateway.records.store import RecordStore
 from tests.conftest import TEST_JWT_SECRET
 from tests.gateways import CONDUIT_MANIFEST
 from tests.serving import first_answer, free_port, running_server

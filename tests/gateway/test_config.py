@@ -14,10 +14,12 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.cli import main
-from gateway.config import Config, configure, load_config
-from gateway.errors import ConfigError
-from gateway.manifest import Manifest, parse_manifest
-from gateway.targets import load_errors, load_legacy, load_sticky, load_v2
+from gateway.config.configuration import Config, configure, load_config
+from gateway.config.errors import ConfigError
+from gateway.config.loading import load_legacy, load_v2
+from gateway.config.manifest import Manifest, parse_manifest
+from gateway.edge.problems import error_renderer
+from gateway.routing.sticky import sticky_key
 
 APPS = '''\
 """Apps of every kind, and broken ones, for the configuration tests."""
@@ -76,7 +78,7 @@ def _config(table: str, directory: str, **flags: str) -> Config:
 def _problem(table: str, directory: str, loader: str = "legacy") -> str:
     config = _config(table, directory)
     with pytest.raises(ConfigError) as caught:
-        {"legacy": load_legacy, "v2": load_v2, "errors": load_errors, "sticky": load_sticky}[
+        {"legacy": load_legacy, "v2": load_v2, "errors": error_renderer, "sticky": sticky_key}[
             loader
         ](config)
     (problem,) = caught.value.problems

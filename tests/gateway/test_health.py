@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 
 from gateway.app import create_app
-from gateway.config import configure
-from gateway.manifest import Manifest
-from gateway.store import RecordStore
+from gateway.config.configuration import configure
+from gateway.config.manifest import Manifest
+from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 from tests.gateways import conduit_gateway

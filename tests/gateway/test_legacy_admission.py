@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from gateway.store import RecordStore
+from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 from tests.gateways import conduit_gateway

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from gateway.legacy.cpu_share import cpu_outside_this_thread, next_limit
-from gateway.legacy.mount import LegacyMount
-from gateway.store import RecordStore
+from gateway.mounts.legacy.cpu_share import cpu_outside_this_thread, next_limit
+from gateway.mounts.legacy.mount import LegacyMount
+from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 from tests.gateways import conduit_gateway

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway.legacy.environ import TerminatedInput
+from gateway.mounts.legacy.environ import TerminatedInput
 from tests.gateway.conftest import PROBE_MAX_BODY
 from tests.gateway.probe import STEP_TIMEOUT, ProbeState
 

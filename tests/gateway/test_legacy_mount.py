@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from gateway.store import RecordStore
+from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 from tests.gateway.probe import ProbeState

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.cli import main
-from gateway.manifest import ManifestError, State, load_manifest, parse_manifest
+from gateway.config.errors import ConfigError
+from gateway.config.manifest import State, load_manifest, parse_manifest
 
 REPO_MANIFEST = Path(__file__).resolve().parents[2] / "migration.toml"
 
@@ -36,7 +37,7 @@ v2 = "v2:create_app"
 
 
 def _problems(text: str) -> list[str]:
-    with pytest.raises(ManifestError) as caught:
+    with pytest.raises(ConfigError) as caught:
         parse_manifest(text, source="m.toml")
     return caught.value.problems
 

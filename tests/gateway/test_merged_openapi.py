@@ -8,7 +8,7 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from gateway.store import RecordStore
+from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 from tests.gateways import conduit_gateway

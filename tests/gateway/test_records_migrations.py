@@ -20,9 +20,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, pool, text
 from sqlalchemy.engine import URL
 
-from gateway import migrate as gateway_migrate
-from gateway.dburl import records_url, sync_url
-from gateway.records import SCHEMA, VERSION_TABLE, GatewayBase
+from gateway.records import migrate as gateway_migrate
+from gateway.records.drivers import sync_url
+from gateway.records.tables import SCHEMA, VERSION_TABLE, GatewayBase
+from gateway.records.urls import records_url
 from shared import migrate as conduit_migrate
 from shared.models import Base
 from shared.settings import Settings

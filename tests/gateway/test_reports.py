@@ -10,9 +10,12 @@ from sqlalchemy import delete
 
 import legacy_flask
 from gateway.cli import main
-from gateway.records import ShadowComparison, ShadowDrop
-from gateway.reports import legacy_routes, parity
-from gateway.store import RecordStore
+from gateway.cli.routes import legacy_routes
+from gateway.edge.problems import problem
+from gateway.mounts.sides import LegacySide
+from gateway.records.parity import parity
+from gateway.records.store import RecordStore
+from gateway.records.tables import ShadowComparison, ShadowDrop
 from shared.db import Database
 from shared.settings import Settings
 from tests.gateways import conduit_config
@@ -41,9 +44,11 @@ shadow_sample_rate = 0.25
 
 
 def test_routes_name_module_state_and_server(settings: Settings, database: Database) -> None:
-    legacy = legacy_flask.create_app(settings, database=database)
+    config = conduit_config(MANIFEST)
+    app = legacy_flask.create_app(settings, database=database)
+    legacy = LegacySide(app, options=config.options, errors=problem)
 
-    rows = {(r.methods, r.path): r for r in legacy_routes(legacy, conduit_config(MANIFEST))}
+    rows = {(r.methods, r.path): r for r in legacy_routes(legacy, config)}
 
     assert len(rows) == 19  # every Conduit operation
     assert rows[("GET", "/legacy/api/articles/{slug}")].served_by == "v2 /v2/api/articles/{slug}"

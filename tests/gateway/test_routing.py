@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gateway.routing import canary_bucket
-from gateway.store import RecordStore
+from gateway.records.store import RecordStore
+from gateway.routing.canary import canary_bucket
 from shared.db import Database
 from shared.settings import Settings
 from shared.tokens import TokenCore

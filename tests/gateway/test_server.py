@@ -17,19 +17,21 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from click.testing import CliRunner
 from flask import Flask, request
 
 from gateway import cli
 from gateway.app import create_app
-from gateway.config import configure
-from gateway.manifest import Manifest
-from gateway.options import ServerOptions
-from gateway.server import SERVER_VARIABLE, GuardedHttpToolsProtocol, uvicorn_settings
-from gateway.store import RecordStore
+from gateway.config.configuration import configure, load_config
+from gateway.config.manifest import Manifest
+from gateway.config.options import ServerOptions
+from gateway.edge.problems import error_renderer, problem
+from gateway.edge.protocol import GuardedHttpToolsProtocol, configure_protocol, uvicorn_settings
+from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
-from tests.gateways import conduit_gateway
+from tests.gateways import conduit_config, conduit_gateway
 from tests.serving import running_server
 
 LIMITS = ServerOptions(
@@ -43,11 +45,14 @@ READ_DEADLINE = 15.0
 
 @pytest.fixture(scope="module")
 def edge(settings: Settings, database: Database, records: RecordStore) -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SERVER_VARIABLE, LIMITS.model_dump_json())
-        app = conduit_gateway(settings, database, records)
+    # What gateway.asgi does in a worker: the edge's limits and renderer, from its config.
+    configure_protocol(LIMITS, error_renderer(conduit_config()))
+    app = conduit_gateway(settings, database, records)
+    try:
         with running_server(app, **uvicorn_settings(LIMITS)) as url:
             yield url
+    finally:
+        configure_protocol(ServerOptions(), problem)
 
 
 def _address(url: str) -> tuple[str, int]:
@@ -201,12 +206,13 @@ def test_gateway_serve_runs_uvicorn_with_the_guarded_protocol(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
     monkeypatch.setenv("GATEWAY_DATABASE", f"sqlite:///{tmp_path / 'records.db'}")
     monkeypatch.setenv("GATEWAY_SERVER__HEADER_TIMEOUT_SECONDS", "3")
-    monkeypatch.delenv(SERVER_VARIABLE, raising=False)
+    monkeypatch.delenv("GATEWAY_SERVER__MAX_HEADERS", raising=False)
 
-    result = CliRunner().invoke(cli.main, ["serve", "--port", "8123", "--workers", "2"])
+    flags = ["--port", "8123", "--workers", "2", "--server-max-headers", "40"]
+    result = CliRunner().invoke(cli.main, ["serve", *flags])
 
     assert result.exit_code == 0, result.output
     [(args, kwargs)] = calls
@@ -214,8 +220,10 @@ def test_gateway_serve_runs_uvicorn_with_the_guarded_protocol(
     assert kwargs["http"] is GuardedHttpToolsProtocol
     assert (kwargs["port"], kwargs["workers"], kwargs["proxy_headers"]) == (8123, 2, False)
     assert (kwargs["timeout_keep_alive"], kwargs["limit_concurrency"]) == (5.0, 1000)
-    exported = ServerOptions.model_validate_json(os.environ[SERVER_VARIABLE])
-    assert exported.header_timeout_seconds == 3.0
+    # The workers read their configuration from the variables, flags exported as such.
+    assert os.environ["GATEWAY_SERVER__MAX_HEADERS"] == "40"
+    worker = load_config().options.server
+    assert (worker.header_timeout_seconds, worker.max_headers) == (3.0, 40)
 
 
 def test_a_request_the_parser_refuses_is_a_400_in_the_same_shape(edge: str) -> None:

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import delete, select
 
 import v2 as conduit_v2
-from gateway.records import ShadowComparison, ShadowDrop
-from gateway.store import RecordStore
+from gateway.records.store import RecordStore
+from gateway.records.tables import ShadowComparison, ShadowDrop
 from shared.db import Database
 from shared.settings import Settings
 from tests.conduit import Api

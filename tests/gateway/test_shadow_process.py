@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from gateway.dburl import records_url
-from gateway.records import ShadowComparison
-from gateway.store import RecordStore
+from gateway.records.store import RecordStore
+from gateway.records.tables import ShadowComparison
+from gateway.records.urls import records_url
 from tests.serving import first_answer, free_port
 
 DEADLINE_SECONDS = 60

@@ -18,8 +18,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, pool, text
 
+from gateway.records.drivers import sync_url
 from shared import migrate
-from shared.db import sync_url
 from shared.models import Base
 from shared.settings import Environment, Settings
 from tests.conftest import TEST_JWT_SECRET

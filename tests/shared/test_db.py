@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from shared.db import Database, async_url, sync_url
+from gateway.records.drivers import async_url, sync_url
+from shared.db import Database
 from shared.models import User
 from shared.settings import DatabaseSettings
 

@@ -5,29 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Select, String, Text, TypeDecorator, select
-from sqlalchemy.engine import Dialect
+from sqlalchemy import ForeignKey, Select, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy_utc import UtcDateTime
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from notes_app.db import Model, db
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every database: SQLite stores no offset, so it is put back."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime: say which timezone it is in")
-        return None if value is None else value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None or value.tzinfo is not None:
-            return value
-        return value.replace(tzinfo=UTC)
 
 
 def utcnow() -> datetime:
@@ -56,7 +39,7 @@ class Note(Model):
     owner_id: Mapped[int] = mapped_column(ForeignKey("notes_users.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class RevokedToken(Model):
@@ -67,7 +50,7 @@ class RevokedToken(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     jti: Mapped[str] = mapped_column(String(36), unique=True)
     type: Mapped[str] = mapped_column(String(16))
-    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 def notes_of(owner_id: int) -> Select[Note]:

@@ -23,7 +23,7 @@ from starlette.routing import Mount
 from gateway.bridges.flask_jwt import FlaskJWTBridge
 from gateway.bridges.flask_session import FlaskSessionBridge
 from gateway.bridges.flask_sqlalchemy import FlaskSQLAlchemyBridge
-from shared.db import sync_url
+from gateway.records.drivers import sync_url
 from shared.settings import Settings
 from tests.gateway.bridges.helpers import BridgeServer
 from tests.gateway.bridges.legacy_example import (

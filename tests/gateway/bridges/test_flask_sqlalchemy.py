@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gateway.bridges.flask_sqlalchemy import FlaskSQLAlchemyBridge, async_url
-from shared.db import sync_url
+from gateway.records.drivers import sync_url
 from tests.gateway.bridges.helpers import BridgeServer
 from tests.gateway.bridges.legacy_example import AuditEntry, Note
 

@@ -1,0 +1,51 @@
+"""``gateway serve``: check everything, upgrade the records once, then run uvicorn's workers."""
+
+from __future__ import annotations
+
+import os
+
+import click
+import uvicorn
+
+from gateway.cli.common import ConfigArgs, config_options, load_everything, read_config
+from gateway.cli.records import upgrade
+from gateway.config.configuration import MANIFEST_VARIABLE
+from gateway.config.sources import env_name
+from gateway.edge.protocol import uvicorn_settings
+
+
+def export(args: ConfigArgs) -> None:
+    """Hand the configuration to uvicorn's workers, which read it as ``GATEWAY_*``."""
+    if args.manifest is not None:
+        os.environ[MANIFEST_VARIABLE] = str(args.manifest.resolve())
+    for name, value in args.flags.items():
+        if value is not None:
+            os.environ[env_name(name)] = str(value)
+
+
+@click.command()
+@config_options
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="uvicorn worker processes.",
+)
+def serve(config_args: ConfigArgs, host: str, port: int, workers: int) -> None:
+    """Check the configuration, upgrade the gateway's records, then serve with uvicorn."""
+    config = read_config(config_args)
+    sides = load_everything(config)  # a bad configuration stops here, before any worker
+    # Once, here, before any worker starts: workers never race to migrate.
+    upgrade(config, sides)
+    export(config_args)
+    # uvicorn's "auto" loop picks uvloop when it is installed; the protocol is httptools'.
+    uvicorn.run(
+        "gateway.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        **uvicorn_settings(config.options.server),
+    )

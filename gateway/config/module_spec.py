@@ -1,0 +1,105 @@
+"""One ``[[module]]`` table checked whole: every problem it has, each with its line.
+
+Each field is checked on its own (each path pattern and ignore rule too), and the checks that
+relate fields (a canary needs a percent, a ``v2_paths`` key must be one of the paths) run on
+every field that is itself valid, so one edit-and-check round shows everything to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from gateway.config.ignore_rules import rule_problem
+from gateway.config.patterns import pattern_problem, template_problem
+
+
+class State(StrEnum):
+    legacy = "legacy"
+    shadow = "shadow"
+    canary = "canary"
+    v2 = "v2"
+
+
+def _valid(check: Callable[[str], str | None]) -> Callable[[str], str]:
+    def validate(value: str) -> str:
+        if problem := check(value):
+            raise ValueError(problem)
+        return value
+
+    return validate
+
+
+def _path_problem(pattern: str) -> str | None:
+    problem = pattern_problem(pattern)
+    return f"path {pattern!r}: {problem}" if problem else None
+
+
+PathPattern = Annotated[str, AfterValidator(_valid(_path_problem))]
+IgnoreRule = Annotated[str, AfterValidator(_valid(rule_problem))]
+
+
+class ModuleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_\-]*$")
+    paths: list[PathPattern] = Field(min_length=1)
+    state: State = State.legacy
+    canary_percent: int = Field(default=0, ge=0, le=100)
+    shadow_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    # When the module's v2 successor was announced; legacy answers then say so (RFC 9745).
+    deprecated: date | None = None
+    sunset: date | None = None
+    ignore: list[IgnoreRule] = Field(default_factory=list)
+    v2_paths: dict[str, str] = Field(default_factory=dict)
+
+
+# Stand-ins for required fields that failed, so the other fields are still checked.
+_STAND_INS: dict[str, Any] = {"name": "x", "paths": ["/"]}
+
+
+def _cross_problems(spec: ModuleSpec, failed: set[str]) -> list[tuple[str, str]]:
+    """(field, problem) for the checks that relate fields, on the fields that are valid."""
+    found: list[tuple[str, str]] = []
+    if "paths" not in failed and "v2_paths" not in failed:
+        for pattern, template in spec.v2_paths.items():
+            if pattern not in spec.paths:
+                found.append(("v2_paths", f"key {pattern!r} is not one of the module's paths"))
+            elif problem := template_problem(pattern, template):
+                found.append(("v2_paths", f"{pattern!r}: {problem}"))
+    unchecked = failed & {"state", "canary_percent"}
+    if not unchecked and spec.state is State.canary and spec.canary_percent == 0:
+        found.append(("canary_percent", "state canary needs canary_percent between 1 and 100"))
+    unchecked = failed & {"state", "shadow_sample_rate"}
+    if not unchecked and spec.state is State.shadow and spec.shadow_sample_rate == 0:
+        found.append(("shadow_sample_rate", "state shadow needs shadow_sample_rate above 0"))
+    sunset = spec.sunset if not failed & {"deprecated", "sunset"} else None
+    if sunset is not None and (spec.deprecated is None or sunset <= spec.deprecated):
+        found.append(("sunset", "a sunset needs an earlier deprecated date"))
+    return found
+
+
+def check_module(raw: Any) -> tuple[ModuleSpec | None, list[tuple[str | None, str]]]:
+    """The module's spec (None when anything is wrong) and every (field, problem) it has."""
+    if not isinstance(raw, dict):
+        return None, [(None, "must be a table")]
+    problems: list[tuple[str | None, str]] = []
+    failed: set[str] = set()
+    try:
+        spec = ModuleSpec.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else None
+            failed.add(field or "")
+            problems.append((field, str(error["msg"]).removeprefix("Value error, ")))
+        kept = {key: value for key, value in raw.items() if key not in failed}
+        try:
+            spec = ModuleSpec.model_validate({**_STAND_INS, **kept})
+        except ValidationError:  # a field valid alone but not beside the stand-ins
+            return None, problems
+    problems.extend(_cross_problems(spec, failed))
+    return (None if problems else spec), problems

@@ -1,0 +1,2 @@
+"""The server's edge: the guarded uvicorn protocol, size limits, singleton headers and the
+gateway's own error bodies."""

@@ -1,0 +1,1 @@
+"""The legacy WSGI app: its bridge, environ fixes, admission and CPU share."""

@@ -1,0 +1,89 @@
+"""How many requests the legacy app takes at once, and how long the others may wait.
+
+The legacy app runs on threads that share one interpreter lock with the event loop serving
+v2: more requests in the app than it can use only make everyone wait longer. So at most
+``limit`` requests are in the app at once (``gateway.mounts.legacy.cpu_share`` moves the limit
+between 1 and ``ceiling``), at most ``queue`` more wait for a turn, in order, for at most
+``wait_seconds``, and the rest are refused at once with a 503: a fast refusal costs the loop
+almost nothing, a queue without end makes every client wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+
+class Overloaded(Exception):
+    """No turn in the legacy app: the queue is full, or the wait ran out."""
+
+
+class Admission:
+    def __init__(self, *, ceiling: int, queue: int, wait_seconds: float, limit: int) -> None:
+        self.ceiling = ceiling
+        self.queue = queue
+        self.wait_seconds = wait_seconds
+        self.active = 0
+        # Whether every request since it was last set found the app at its limit (the CPU
+        # share controller sets it at the start of each window).
+        self.full_throughout = False
+        self._limit = limit
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @limit.setter
+    def limit(self, value: int) -> None:
+        self._limit = max(1, min(self.ceiling, value))
+        self._admit_waiters()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if self.active < self._limit and not self._waiters:
+            self.full_throughout = False  # a turn was free: the app was not full
+            self.active += 1
+        else:
+            await self._wait()
+        try:
+            yield
+        finally:
+            self._leave()
+
+    async def _wait(self) -> None:
+        if len(self._waiters) >= self.queue:
+            raise Overloaded(f"{self.queue} requests already wait for the legacy app")
+        turn = asyncio.get_running_loop().create_future()
+        self._waiters.append(turn)
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await turn
+        except BaseException as exc:
+            if turn.done() and not turn.cancelled():
+                self._leave()  # the turn came just as the wait ended: hand it on
+            else:
+                turn.cancel()
+                with suppress(ValueError):
+                    self._waiters.remove(turn)
+            if isinstance(exc, TimeoutError):
+                waited = f"no turn in the legacy app within {self.wait_seconds} s"
+                raise Overloaded(waited) from None
+            raise
+
+    def _leave(self) -> None:
+        self.active -= 1
+        self._admit_waiters()
+
+    def _admit_waiters(self) -> None:
+        while self._waiters and self.active < self._limit:
+            turn = self._waiters.popleft()
+            if not turn.done():
+                self.active += 1
+                turn.set_result(None)

@@ -1,0 +1,137 @@
+"""The legacy WSGI app as an ASGI app: the bridge, plus what a2wsgi leaves to its caller.
+
+- At most ``workers`` requests run in the app at once (fewer while its views compute, see
+  :mod:`gateway.mounts.legacy.cpu_share`), a bounded number wait, with a deadline, and the rest
+  get a 503 at once (:mod:`gateway.mounts.legacy.admission`).
+
+- The environ is corrected for Werkzeug (:mod:`gateway.wsgi_environ`).
+- A client that disconnects mid-body looks to a2wsgi's input like the end of the body, so
+  Flask would accept a truncated body of unknown length as complete. Here the disconnect
+  becomes a ``ConnectionError`` on read, which Werkzeug turns into a 400 (ClientDisconnected).
+- If the WSGI app raises instead of answering (Flask normally answers its own errors), the
+  client still gets a 500 from the gateway's error renderer; once a response has started,
+  the connection is dropped so that a truncated body never looks complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import TYPE_CHECKING
+
+from starlette.types import Message, Receive, Scope, Send
+
+from gateway.edge.problems import SERVED_BY, ErrorRenderer, problem, send_error
+from gateway.mounts.legacy.admission import Admission, Overloaded
+from gateway.mounts.legacy.bridge import WSGIBridge
+from gateway.mounts.legacy.cpu_share import CPUShareController
+from gateway.mounts.legacy.environ import LegacyEnviron
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+logger = logging.getLogger(__name__)
+
+# Seconds a client refused for want of a turn in the legacy app is asked to wait.
+OVERLOADED_RETRY_AFTER = 1
+
+
+class BodyInterrupted(ConnectionError):
+    """The client went away before sending the whole request body."""
+
+
+def _guard_body(receive: Receive) -> Receive:
+    complete = False
+
+    async def guarded() -> Message:
+        nonlocal complete
+        message = await receive()
+        if message["type"] == "http.request":
+            complete = not message.get("more_body", False)
+        elif message["type"] == "http.disconnect" and not complete:
+            raise BodyInterrupted("client disconnected before the request body was complete")
+        return message
+
+    return guarded
+
+
+class LegacyMount:
+    """ASGI app serving a WSGI app on ``workers`` threads.
+
+    ``max_body_bytes`` caps a body sent without Content-Length (Flask enforces its own
+    ``MAX_CONTENT_LENGTH`` on the others); the gateway passes the Flask app's own limit when
+    it has one. ``queue`` requests may wait ``queue_seconds`` for a free thread. With a
+    ``cpu_share`` (of a core), the number of requests in the app adapts to what its views do
+    while :meth:`running`; without one, it is ``workers``. ``errors`` renders the 500 for an
+    app that raised and the 503 for one that has no turn free.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        workers: int,
+        max_body_bytes: int,
+        queue: int = 100,
+        queue_seconds: float = 10.0,
+        cpu_share: float | None = None,
+        errors: ErrorRenderer = problem,
+    ) -> None:
+        self.wsgi_app = app
+        self.errors = errors
+        # Adapting, it starts from one request at a time and grows while the views wait.
+        self.admission = Admission(
+            ceiling=workers,
+            queue=queue,
+            wait_seconds=queue_seconds,
+            limit=1 if cpu_share else workers,
+        )
+        self.controller = CPUShareController(self.admission, share=cpu_share) if cpu_share else None
+        fixed = LegacyEnviron(app, max_body_bytes=max_body_bytes)
+        self._bridge = WSGIBridge(fixed, threads=workers)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Adapt the number of requests in the app for as long as the server runs."""
+        if self.controller is None:
+            yield
+            return
+        task = asyncio.create_task(self.controller.run(), name="legacy-cpu-share")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return  # the legacy app speaks HTTP only; a websocket is refused by not accepting it
+        try:
+            async with self.admission.turn():
+                await self._answer(scope, receive, send)
+        except Overloaded as refusal:
+            response = self.errors(503, f"the legacy app is at capacity ({refusal})")
+            response.headers["retry-after"] = str(OVERLOADED_RETRY_AFTER)
+            response.headers[SERVED_BY] = "gateway"
+            await response(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+
+        response_started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self._bridge(scope, _guard_body(receive), tracked_send)
+        except Exception:
+            if response_started:
+                raise  # the server drops the connection: the client sees the truncation
+            logger.exception("the legacy app raised instead of answering %s", scope["path"])
+            await send_error(self.errors, 500, "internal error", scope, receive, send)
