@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,57 +120,3 @@ def test_records_in_a_separate_database(tmp_path: Path) -> None:
     gateway_migrate.upgrade(url)
 
     assert _tables(url) == GATEWAY_TABLES | {VERSION_TABLE}
-
-
-def test_an_installed_gateway_finds_its_migrations_and_a_manifest_by_path(tmp_path: Path) -> None:
-    """Installed as a package (not editable), run from elsewhere, nothing is found by luck."""
-    root = Path(__file__).resolve().parents[2]
-    # Built from a copy: setuptools writes build/ beside the sources it builds.
-    source = tmp_path / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(root / name, source / name)
-    for package in ("gateway", "legacy_flask", "v2", "shared"):
-        shutil.copytree(root / package, source / package, ignore=_NOT_SOURCE)
-    target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(source),
-        ],
-        check=True,
-        timeout=300,
-        capture_output=True,
-    )
-    manifest = tmp_path / "elsewhere" / "team.toml"
-    manifest.parent.mkdir()
-    manifest.write_text('[gateway]\nlegacy = "teamapp:app"\n')
-    script = (
-        "import gateway, gateway.migrate as m, gateway.config as c\n"
-        "print(gateway.__file__)\n"
-        f"m.upgrade('sqlite:///{tmp_path}/installed.db')\n"
-        f"print(c.load_config(__import__('pathlib').Path({str(manifest)!r})).options.legacy)\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(target)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    assert run.returncode == 0, run.stderr
-    location, legacy = run.stdout.split()
-    assert location.startswith(str(target))  # the installed copy, not the checkout
-    assert legacy == "teamapp:app"
-    assert _tables(f"sqlite:///{tmp_path}/installed.db") == GATEWAY_TABLES | {VERSION_TABLE}
