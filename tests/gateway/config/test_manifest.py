@@ -12,7 +12,7 @@ from gateway.cli import main
 from gateway.config.errors import ConfigError
 from gateway.config.manifest import State, load_manifest, parse_manifest
 
-REPO_MANIFEST = Path(__file__).resolve().parents[2] / "migration.toml"
+REPO_MANIFEST = Path(__file__).resolve().parents[3] / "migration.toml"
 
 VALID = """\
 [[module]]

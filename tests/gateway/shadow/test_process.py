@@ -17,6 +17,7 @@ from gateway.records.tables import ShadowComparison
 from gateway.records.urls import records_url
 from tests.serving import first_answer, free_port
 
+ROOT = Path(__file__).resolve().parents[3]
 DEADLINE_SECONDS = 60
 MANIFEST = """\
 [gateway]
@@ -55,8 +56,12 @@ def test_gateway_serve_replays_in_an_idle_priority_process(tmp_path: Path) -> No
         **os.environ,
         "CONDUIT_DATABASE_URL": database,
         "CONDUIT_VAR_DIR": str(tmp_path / "var"),
+        # Run from elsewhere, the example is found as a team's app is: on the python path.
+        "GATEWAY_PYTHON_PATH": str(ROOT),
     }
-    subprocess.run([sys.executable, "-m", "shared.cli", "db", "upgrade"], env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "shared.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True
+    )
     manifest = tmp_path / "migration.toml"
     manifest.write_text(MANIFEST, encoding="utf-8")
     port = free_port()
