@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -19,7 +21,9 @@ def health_router(store: RecordStore) -> APIRouter:
         if await store.ping():
             return JSONResponse({"status": "ok", "database": "ok"}, headers=_NO_STORE)
         return JSONResponse(
-            {"status": "degraded", "database": "unreachable"}, status_code=503, headers=_NO_STORE
+            {"status": "degraded", "database": "unreachable"},
+            status_code=HTTPStatus.SERVICE_UNAVAILABLE,
+            headers=_NO_STORE,
         )
 
     return router

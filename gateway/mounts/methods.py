@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from http import HTTPStatus
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -33,7 +34,10 @@ class _RefusalGuard:
         self.allow: str | None = None  # set when v2 refused the method
 
     async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start" and message["status"] == 405:
+        if (
+            message["type"] == "http.response.start"
+            and message["status"] == HTTPStatus.METHOD_NOT_ALLOWED
+        ):
             self.allow = Headers(raw=message.get("headers", [])).get("allow", "")
         if self.allow is None:
             await self.send(message)
@@ -106,7 +110,7 @@ class MethodFallbacks:
         await send(
             {
                 "type": "http.response.start",
-                "status": 200,
+                "status": HTTPStatus.OK,
                 "headers": [
                     (b"allow", ", ".join(sorted(methods)).encode()),
                     (b"content-length", b"0"),
@@ -120,7 +124,7 @@ class MethodFallbacks:
         await send(
             {
                 "type": "http.response.start",
-                "status": 405,
+                "status": HTTPStatus.METHOD_NOT_ALLOWED,
                 "headers": [(b"allow", allow.encode()), (b"content-length", b"0")],
             }
         )

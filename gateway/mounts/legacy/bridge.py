@@ -141,7 +141,23 @@ class WSGIBridge:
 
     def __init__(self, app: WSGIApplication, *, threads: int) -> None:
         self.app = app
-        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="legacy")
+        self.threads = threads
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        # Made on first use, so an app served again after a shutdown gets threads again.
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.threads, thread_name_prefix="legacy"
+            )
+        return self._executor
+
+    def shutdown(self) -> None:
+        """Let the threads go once the server stops; a view still running finishes first."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()

@@ -4,7 +4,7 @@
   :mod:`gateway.mounts.legacy.cpu_share`), a bounded number wait, with a deadline, and the rest
   get a 503 at once (:mod:`gateway.mounts.legacy.admission`).
 
-- The environ is corrected for Werkzeug (:mod:`gateway.wsgi_environ`).
+- The environ is corrected for Werkzeug (:mod:`gateway.mounts.legacy.environ`).
 - A client that disconnects mid-body looks to a2wsgi's input like the end of the body, so
   Flask would accept a truncated body of unknown length as complete. Here the disconnect
   becomes a ``ConnectionError`` on read, which Werkzeug turns into a 400 (ClientDisconnected).
@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from starlette.types import Message, Receive, Scope, Send
@@ -94,17 +95,19 @@ class LegacyMount:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Adapt the number of requests in the app for as long as the server runs."""
-        if self.controller is None:
-            yield
-            return
-        task = asyncio.create_task(self.controller.run(), name="legacy-cpu-share")
+        """For as long as the server runs: adapt the number of requests in the app; then let
+        its threads go."""
+        task = None
+        if self.controller is not None:
+            task = asyncio.create_task(self.controller.run(), name="legacy-cpu-share")
         try:
             yield
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+            self._bridge.shutdown()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,7 +116,9 @@ class LegacyMount:
             async with self.admission.turn():
                 await self._answer(scope, receive, send)
         except Overloaded as refusal:
-            response = self.errors(503, f"the legacy app is at capacity ({refusal})")
+            response = self.errors(
+                HTTPStatus.SERVICE_UNAVAILABLE, f"the legacy app is at capacity ({refusal})"
+            )
             response.headers["retry-after"] = str(OVERLOADED_RETRY_AFTER)
             response.headers[SERVED_BY] = "gateway"
             await response(scope, receive, send)
@@ -134,4 +139,11 @@ class LegacyMount:
             if response_started:
                 raise  # the server drops the connection: the client sees the truncation
             logger.exception("the legacy app raised instead of answering %s", scope["path"])
-            await send_error(self.errors, 500, "internal error", scope, receive, send)
+            await send_error(
+                self.errors,
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                "internal error",
+                scope,
+                receive,
+                send,
+            )
