@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
 
 from gateway.cli.starter import starter_manifest
 from gateway.config.importing import ImportStringError
 from gateway.config.loading import load_legacy_target
+from gateway.config.options import GatewayOptions
+from gateway.edge.problems import problem
+from gateway.mounts.sides import LegacySide
 
 
 @click.command()
@@ -25,12 +27,12 @@ from gateway.config.loading import load_legacy_target
 def init(legacy: str, v2: str | None, output: Path) -> None:
     """Write a starter manifest: a module per blueprint, every one in state legacy."""
     try:
-        app = load_legacy_target(legacy)
+        side = LegacySide(load_legacy_target(legacy), options=GatewayOptions(), errors=problem)
     except ImportStringError as exc:
         raise click.ClickException(f"--legacy {legacy!r}: {exc.reason}") from exc
-    if not isinstance(app, Flask):
+    if side.flask is None:
         raise click.ClickException(f"--legacy {legacy!r}: not a Flask app; no url map to read")
-    text = starter_manifest(app, legacy=legacy, v2=v2)
+    text = starter_manifest(side.flask, legacy=legacy, v2=v2)
     try:
         with output.open("x", encoding="utf-8") as file:
             file.write(text)
