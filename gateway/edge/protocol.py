@@ -169,6 +169,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._reading_body = False
         self._awaiting_headers = True  # the next request on this connection
         self._disarm()
+        if self._refused and self.cycle is None:
+            return  # refused at its headers: no request cycle was started to complete
         super().on_message_complete()
 
 
