@@ -5,13 +5,14 @@ from __future__ import annotations
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import uvicorn
+
+from tests.waiting import wait_until
 
 
 def free_port() -> int:
@@ -30,14 +31,15 @@ def first_answer(
     timeout: float = 20,
 ) -> httpx.Response:
     """GET ``url`` until the server in ``proc`` answers; fail with its output if it dies."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def answer() -> httpx.Response | None:
         try:
             return httpx.get(url)
         except httpx.ConnectError:
-            assert proc.poll() is None, output()
-            assert time.monotonic() < deadline, f"nothing answered {url} within {timeout} s"
-            time.sleep(0.1)
+            assert proc.poll() is None, output()  # it died: waiting longer is pointless
+            return None
+
+    return wait_until(answer, timeout=timeout, interval=0.1, message=f"an answer from {url}")
 
 
 @contextmanager
@@ -49,11 +51,13 @@ def running_server(app: Any, **config: Any) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
+
+    def started() -> bool:
+        if not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
+        return server.started
+
+    wait_until(started, timeout=10, interval=0.01, message="uvicorn to start")
     try:
         yield f"http://{host}:{port}"
     finally:

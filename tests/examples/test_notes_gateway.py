@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from shared.settings import Settings
 from tests.examples.conftest import TEST_JWT_SECRET_KEY, TEST_SECRET_KEY
 from tests.examples.helpers import NOTES_DIR, MakeUser, api_tokens, bearer, sign_in
 from tests.serving import first_answer, free_port, running_server
+from tests.waiting import wait_until
 
 MANIFEST = NOTES_DIR / "migration.toml"
 
@@ -215,13 +215,14 @@ def test_shadow_compares_the_api_module_and_finds_it_equal(
 
 
 def _comparisons(records: RecordStore, count: int) -> list[ShadowComparison]:
-    deadline = time.monotonic() + 10
-    while True:
+    """The stored comparisons, once there are at least ``count`` of them."""
+
+    def found() -> list[ShadowComparison]:
         with records.session() as session:
             rows = list(session.scalars(select(ShadowComparison)))
-        if len(rows) >= count or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.05)
+        return rows if len(rows) >= count else []
+
+    return wait_until(found, timeout=10, message=f"{count} shadow comparisons")
 
 
 def test_canary_keeps_each_user_on_one_side_with_the_same_answers(

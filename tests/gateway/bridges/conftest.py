@@ -1,6 +1,7 @@
 """One real server for the bridge tests: the example Flask app and its FastAPI twin side by side.
 
-``/legacy`` is the Flask app behind a2wsgi, ``/v2`` the FastAPI app using the three bridges;
+``/legacy`` is the Flask app behind the gateway's own WSGI bridge (``LegacyMount``, as the
+gateway serves a legacy app), ``/v2`` the FastAPI app using the three bridges;
 ``/rs256/...`` is a pair whose legacy app verifies RS256 tokens, and ``/v2-uninstalled`` uses
 the JWT bridge without its exception handler. All share one host, so cookies set by one side
 are sent to the other. The database is the suite's (SQLite file or PostgreSQL); the ``audit``
@@ -14,7 +15,6 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from a2wsgi import WSGIMiddleware
 from flask import Flask
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -23,6 +23,8 @@ from starlette.routing import Mount
 from gateway.bridges.flask_jwt import FlaskJWTBridge
 from gateway.bridges.flask_session import FlaskSessionBridge
 from gateway.bridges.flask_sqlalchemy import FlaskSQLAlchemyBridge
+from gateway.config.options import GatewayOptions
+from gateway.mounts.legacy.mount import LegacyMount
 from gateway.records.drivers import sync_url
 from shared.settings import Settings
 from tests.gateway.bridges.helpers import BridgeServer
@@ -37,6 +39,14 @@ from tests.gateway.bridges.v2_example import (
     create_v2_app,
 )
 from tests.serving import running_server
+
+
+def _served(app: Flask) -> LegacyMount:
+    """``app`` as the gateway serves a legacy app by default: its WSGI bridge, thread count
+    and body limit; without the CPU-share controller, so a fixed number of requests run at
+    once however busy the machine is."""
+    defaults = GatewayOptions()
+    return LegacyMount(app, workers=defaults.legacy_threads, max_body_bytes=defaults.max_body_bytes)
 
 
 def _drop_tables(legacy: Flask) -> None:
@@ -77,17 +87,20 @@ def bridge_server(
     auth = FlaskJWTBridge(legacy)
     rs256_legacy = create_rs256_legacy_app()
     rs256_auth = FlaskJWTBridge(rs256_legacy)
+    legacy_mount, rs256_legacy_mount = _served(legacy), _served(rs256_legacy)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
+        # As the gateway does: each legacy mount runs for as long as the server does.
+        async with legacy_mount.running(), rs256_legacy_mount.running():
+            yield
         await notes_db.dispose()  # on the loop its async connections belong to
 
     asgi_app = Starlette(
         routes=[
-            Mount("/legacy", app=WSGIMiddleware(legacy)),
+            Mount("/legacy", app=legacy_mount),
             Mount("/v2", app=create_v2_app(notes_db=notes_db, sessions=sessions, auth=auth)),
-            Mount("/rs256/legacy", app=WSGIMiddleware(rs256_legacy)),
+            Mount("/rs256/legacy", app=rs256_legacy_mount),
             Mount("/rs256/v2", app=create_rs256_v2_app(rs256_auth)),
             Mount("/v2-uninstalled", app=create_uninstalled_v2_app(auth)),
         ],

@@ -4,7 +4,6 @@ a v2 APIRouter, a plain WSGI app, and OpenAPI for views that document nothing.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +23,7 @@ from gateway.records.store import RecordStore
 from gateway.records.tables import ShadowComparison
 from gateway.routing.canary import canary_bucket
 from tests.serving import running_server
+from tests.waiting import wait_until
 
 STICKY_KEY = "a-sticky-verification-key-of-32-bytes!"
 
@@ -105,12 +105,12 @@ def test_shadow_replays_to_the_mapped_path_and_links_the_successor(records: Reco
     try:
         with gateway(records, "shadow", extra) as http:
             response = http.get("/legacy/tags/3")
-            deadline = time.monotonic() + 10
-            rows: list[ShadowComparison] = []
-            while not rows and time.monotonic() < deadline:
+
+            def stored() -> list[ShadowComparison]:
                 with records.session() as session:
-                    rows = list(session.scalars(select(ShadowComparison)))
-                time.sleep(0.05)
+                    return list(session.scalars(select(ShadowComparison)))
+
+            rows = wait_until(stored, timeout=10, message="the shadow comparison to be stored")
     finally:
         with records.session() as session, session.begin():
             session.execute(delete(ShadowComparison))

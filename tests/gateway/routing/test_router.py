@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+import ssl
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from gateway.records.store import RecordStore
-from gateway.routing.canary import canary_bucket
+from gateway.routing.canary import canary_bucket, in_canary
 from shared.db import Database
 from shared.settings import Settings
 from shared.tokens import TokenCore
@@ -87,35 +88,124 @@ def test_a_module_in_state_legacy_is_untouched(http: httpx.Client) -> None:
     assert listed.headers["x-served-by"] == "legacy"
 
 
-def test_canary_share_is_sticky_per_user(http: httpx.Client, settings: Settings) -> None:
+# The tags module's share in MANIFEST.
+CANARY_PERCENT = 30
+
+
+def _assert_binomial_share(on_v2: int, total: int, percent: int) -> None:
+    """``on_v2`` of ``total`` independent keys is within 4 sd of ``percent`` %."""
+    p = percent / 100
+    tolerance = 4 * math.sqrt(p * (1 - p) / total)
+    share = on_v2 / total
+    assert abs(share - p) <= tolerance, f"{share:.3f} on v2; {percent} % +- {tolerance:.3f}"
+
+
+def _expected_side(key: str, percent: int = CANARY_PERCENT) -> str:
+    return "v2" if in_canary("tags", key, percent) else "legacy"
+
+
+def _side(response: httpx.Response) -> str:
+    assert response.status_code == 200
+    side: str = response.headers["x-served-by"]
+    return side
+
+
+def _sides_by_subject(url: str, settings: Settings, user_ids: range) -> dict[int, str]:
+    """Who answered /legacy/api/tags for each user, signed in with a token of their own."""
     tokens = TokenCore(settings.jwt)
-    sides: dict[int, set[str]] = {}
-    for user_id in range(1, 401):
-        header = {"Authorization": f"Token {tokens.issue(user_id)}"}
-        for _ in range(2):
-            response = http.get("/legacy/api/tags", headers=header)
-            assert response.status_code == 200
-            sides.setdefault(user_id, set()).add(response.headers["x-served-by"])
+    with httpx.Client(base_url=url, timeout=30) as http:
+        return {
+            user_id: _side(
+                http.get(
+                    "/legacy/api/tags",
+                    headers={"Authorization": f"Token {tokens.issue(user_id)}"},
+                )
+            )
+            for user_id in user_ids
+        }
 
-    assert all(len(seen) == 1 for seen in sides.values())  # sticky
-    share = Counter(next(iter(seen)) for seen in sides.values())["v2"] / len(sides)
-    assert 0.22 <= share <= 0.38, share  # 30 % asked; 400 users keep it within ~4 sd
+
+def test_canary_sends_each_user_where_their_bucket_says(
+    migrating_url: str, settings: Settings
+) -> None:
+    sides = _sides_by_subject(migrating_url, settings, range(1, 2001))
+
+    # The shipped sticky strategy is bearer-sub: a user's key is their token's subject.
+    misrouted = {u: side for u, side in sides.items() if side != _expected_side(f"sub:{u}")}
+    assert not misrouted
+    _assert_binomial_share(list(sides.values()).count("v2"), len(sides), CANARY_PERCENT)
 
 
-def test_anonymous_canary_requests_stick_to_the_client_address(http: httpx.Client) -> None:
-    seen = {http.get("/legacy/api/tags").headers["x-served-by"] for _ in range(20)}
+def test_canary_users_stay_on_their_side_across_requests(
+    migrating_url: str, settings: Settings
+) -> None:
+    # Three passes over the same users, each on a connection of its own.
+    passes = [_sides_by_subject(migrating_url, settings, range(1, 301)) for _ in range(3)]
 
-    assert len(seen) == 1
+    assert set(passes[0].values()) == {"legacy", "v2"}
+    assert passes[1] == passes[0]
+    assert passes[2] == passes[0]
+
+
+def test_anonymous_canary_requests_stick_to_the_client_address(migrating_url: str) -> None:
+    # Distinct clients, each from a loopback address of its own (all of 127/8 is local).
+    addresses = [f"127.0.{n // 250 + 1}.{n % 250 + 1}" for n in range(500)]
+    tls = ssl.create_default_context()  # one for all: building one per client is slow
+
+    def sides() -> dict[str, str]:
+        found = {}
+        for address in addresses:
+            transport = httpx.HTTPTransport(local_address=address, verify=tls)
+            with httpx.Client(base_url=migrating_url, transport=transport, timeout=30) as http:
+                found[address] = _side(http.get("/legacy/api/tags"))
+        return found
+
+    first, again = sides(), sides()
+
+    misrouted = {a: side for a, side in first.items() if side != _expected_side(f"addr:{a}")}
+    assert not misrouted
+    assert again == first
+    assert set(first.values()) == {"legacy", "v2"}
+
+
+def test_raising_the_percent_only_moves_users_from_legacy_to_v2(
+    migrating_url: str, settings: Settings, database: Database, records: RecordStore
+) -> None:
+    users = range(1, 1001)
+    before = _sides_by_subject(migrating_url, settings, users)
+    raised = MANIFEST.replace(f"canary_percent = {CANARY_PERCENT}", "canary_percent = 60")
+    assert raised != MANIFEST
+    app = conduit_gateway(settings, database, records, manifest=raised)
+    with running_server(app) as url:
+        after = _sides_by_subject(url, settings, users)
+
+    moved_back = {u for u in users if (before[u], after[u]) == ("v2", "legacy")}
+    moved_on = {u for u in users if (before[u], after[u]) == ("legacy", "v2")}
+    assert not moved_back
+    assert moved_on
+    _assert_binomial_share(list(after.values()).count("v2"), len(after), 60)
+
+
+def test_canary_percents_nest() -> None:
+    keys = [f"sub:{n}" for n in range(10_000)]
+    on_v2 = {
+        percent: {key for key in keys if in_canary("tags", key, percent)} for percent in range(101)
+    }
+
+    assert on_v2[0] == set()
+    assert on_v2[100] == set(keys)
+    for percent in range(100):
+        assert on_v2[percent] <= on_v2[percent + 1], percent  # nobody goes back to legacy
+        assert len(on_v2[percent]) < len(on_v2[percent + 1]), percent  # a step moves some
 
 
 @pytest.mark.parametrize("percent", [1, 30, 75])
 def test_canary_buckets_spread_evenly(percent: int) -> None:
     keys = [f"user:{n}" for n in range(20_000)]
 
-    share = sum(canary_bucket("tags", key) < percent * 100 for key in keys) / len(keys)
+    on_v2 = sum(canary_bucket("tags", key) < percent * 100 for key in keys)
 
-    assert abs(share - percent / 100) < 0.015
-    assert canary_bucket("tags", "user:7") == canary_bucket("tags", "user:7")
+    _assert_binomial_share(on_v2, len(keys), percent)
 
 
 def test_announced_successors_are_named_in_legacy_answers(http: httpx.Client) -> None:

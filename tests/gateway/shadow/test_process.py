@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,6 +15,7 @@ from gateway.records.store import RecordStore
 from gateway.records.tables import ShadowComparison
 from gateway.records.urls import records_url
 from tests.serving import first_answer, free_port
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 DEADLINE_SECONDS = 60
@@ -40,14 +40,16 @@ def _replayers(pid: int) -> list[int]:
 
 
 def _comparisons(store: RecordStore, count: int) -> list[ShadowComparison]:
-    """The stored comparisons, once there are ``count`` of them (or the deadline passed)."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while True:
+    """The stored comparisons, once there are at least ``count`` of them."""
+
+    def found() -> list[ShadowComparison]:
         with store.session() as session:
-            found = list(session.scalars(select(ShadowComparison)))
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
+            rows = list(session.scalars(select(ShadowComparison)))
+        return rows if len(rows) >= count else []
+
+    return wait_until(
+        found, timeout=DEADLINE_SECONDS, interval=0.1, message=f"{count} shadow comparisons"
+    )
 
 
 def test_gateway_serve_replays_in_an_idle_priority_process(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +20,7 @@ from shared.settings import Settings
 from tests.conduit import Api
 from tests.gateways import conduit_gateway
 from tests.serving import running_server
+from tests.waiting import wait_until
 from v2.deps import get_database, get_viewer_id
 
 
@@ -62,16 +62,21 @@ def shadow_gateway(
         yield Api(http, "/legacy/api"), Api(http, "/v2/api")
 
 
+def _stored(records: RecordStore) -> list[ShadowComparison]:
+    """The comparisons stored so far, oldest first."""
+    with records.session() as session:
+        return list(session.scalars(select(ShadowComparison).order_by(ShadowComparison.id)))
+
+
 def _records(records: RecordStore, count: int, *, timeout: float = 10) -> list[ShadowComparison]:
-    """Poll, with a deadline, until ``count`` comparisons are stored (the shadow runs after
-    the answer)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with records.session() as session:
-            rows = list(session.scalars(select(ShadowComparison).order_by(ShadowComparison.id)))
-        if len(rows) >= count or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.05)
+    """The stored comparisons, once there are at least ``count`` of them (the shadow runs
+    after the answer)."""
+
+    def found() -> list[ShadowComparison]:
+        rows = _stored(records)
+        return rows if len(rows) >= count else []
+
+    return wait_until(found, timeout=timeout, message=f"{count} shadow comparisons")
 
 
 class Gate:
@@ -182,7 +187,7 @@ def test_the_client_never_waits_for_the_replay(
             # The replay is held until the gate opens: had the client waited for it, this
             # request could only end by the client's own timeout.
             response = legacy.get("/articles")
-            stored_before = len(_records(records, 0))
+            stored_before = len(_stored(records))
             gate.opened.set()
             (record,) = _records(records, 1)
     finally:
@@ -224,15 +229,17 @@ def test_a_full_queue_drops_and_counts_samples(
             answers = [legacy.get("/articles").status_code for _ in range(8)]
             # One sample is held by the gate, at most one waits; the rest were dropped.
             gate.opened.set()
-            deadline = time.monotonic() + 10
-            dropped = recorded = 0
-            while time.monotonic() < deadline:
+
+            def accounted() -> tuple[int, int] | None:
+                """(dropped, recorded) once every sample is one or the other."""
                 with records.session() as session:
                     dropped = session.scalar(select(ShadowDrop.dropped)) or 0
-                recorded = len(_records(records, 0))
-                if dropped + recorded == 8:
-                    break
-                time.sleep(0.05)
+                recorded = len(_stored(records))
+                return (dropped, recorded) if dropped + recorded >= 8 else None
+
+            dropped, recorded = wait_until(
+                accounted, timeout=10, message="all 8 samples dropped or recorded"
+            )
     finally:
         gate.opened.set()
 

@@ -3,14 +3,17 @@ deadline, the rest are refused at once; v2 answers throughout."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 
+from gateway.mounts.legacy.admission import Admission, Overloaded
 from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
@@ -123,3 +126,134 @@ def test_a_queued_request_waits_no_longer_than_its_deadline(
         "the legacy app is at capacity (no turn in the legacy app within 0.2 s)"
     )
     assert finished.status_code == 200
+
+
+# The wait race, driven step by step on one event loop: a turn handed to a waiter at the
+# moment its wait ends (timed out or cancelled) must reach the next waiter, never be lost.
+
+# Taken before any test records the timeouts Admission makes; bounds these tests' own waits.
+BOUNDED = asyncio.timeout
+
+
+@pytest.fixture
+def timeouts(monkeypatch: pytest.MonkeyPatch) -> list[asyncio.Timeout]:
+    """Every asyncio.timeout made while the test runs (Admission's waits), in order."""
+    made: list[asyncio.Timeout] = []
+
+    def recording(delay: float | None) -> asyncio.Timeout:
+        made.append(BOUNDED(delay))
+        return made[-1]
+
+    monkeypatch.setattr(asyncio, "timeout", recording)
+    return made
+
+
+class Waiter:
+    """A request asking ``admission`` for a turn; once in, it stays until ``leave`` is set."""
+
+    def __init__(self, admission: Admission) -> None:
+        self.admission = admission
+        self.inside = asyncio.Event()
+        self.leave = asyncio.Event()
+        self.task = asyncio.create_task(self._request())
+
+    async def _request(self) -> None:
+        async with self.admission.turn():
+            self.inside.set()
+            await self.leave.wait()
+
+
+async def _one_loop_pass() -> None:
+    """Let every task already scheduled run one step (a loop iteration, not a timed wait)."""
+    await asyncio.sleep(0)
+
+
+async def _two_waiting(
+    timeouts: list[asyncio.Timeout],
+) -> tuple[Admission, AbstractAsyncContextManager[None], Waiter, Waiter]:
+    """A limit of one, taken; two requests waiting for it, each under a timeout of its own."""
+    admission = Admission(ceiling=1, queue=2, wait_seconds=60, limit=1)
+    holding = admission.turn()
+    await holding.__aenter__()
+    second, third = Waiter(admission), Waiter(admission)
+    await _one_loop_pass()
+    assert (admission.active, admission.waiting, len(timeouts)) == (1, 2, 2)
+    return admission, holding, second, third
+
+
+async def _the_third_gets_the_turn(admission: Admission, third: Waiter) -> None:
+    """Once the second has given up, the third is in at once (a lost turn would leave it
+    waiting its whole 60 s), and the count of requests inside stays right."""
+    await _one_loop_pass()
+    assert third.inside.is_set(), "the turn was lost: the next waiter is still waiting"
+    assert (admission.active, admission.waiting) == (1, 0)
+    third.leave.set()
+    await third.task
+    assert admission.active == 0
+
+
+def test_a_turn_handed_over_as_the_wait_times_out_goes_to_the_next_waiter(
+    timeouts: list[asyncio.Timeout],
+) -> None:
+    async def scenario() -> None:
+        admission, holding, second, third = await _two_waiting(timeouts)
+        second_wait = timeouts[0]
+
+        # In one step, with no loop pass between: the second's deadline arrives (its expiry
+        # is queued to run first), then the turn is handed to it.
+        second_wait.reschedule(asyncio.get_running_loop().time())
+        await holding.__aexit__(None, None, None)
+        assert (admission.active, admission.waiting) == (1, 1)  # the turn is the second's
+
+        async with BOUNDED(DEADLINE_SECONDS):
+            with pytest.raises(Overloaded, match="no turn in the legacy app within 60 s"):
+                await second.task
+        assert second_wait.expired()
+        assert not second.inside.is_set()
+        await _the_third_gets_the_turn(admission, third)
+
+    asyncio.run(scenario())
+
+
+def test_a_turn_handed_over_as_the_wait_is_cancelled_goes_to_the_next_waiter(
+    timeouts: list[asyncio.Timeout],
+) -> None:
+    async def scenario() -> None:
+        admission, holding, second, third = await _two_waiting(timeouts)
+
+        # The turn is handed to the second, and in the same step its request is cancelled
+        # (its client went away, say).
+        await holding.__aexit__(None, None, None)
+        second.task.cancel()
+        assert (admission.active, admission.waiting) == (1, 1)
+
+        async with BOUNDED(DEADLINE_SECONDS):
+            with pytest.raises(asyncio.CancelledError):
+                await second.task
+        assert not timeouts[0].expired()  # cancelled, not timed out: no Overloaded
+        assert not second.inside.is_set()
+        await _the_third_gets_the_turn(admission, third)
+
+    asyncio.run(scenario())
+
+
+def test_a_wait_that_timed_out_just_before_the_turn_came_is_passed_over(
+    timeouts: list[asyncio.Timeout],
+) -> None:
+    async def scenario() -> None:
+        admission, holding, second, third = await _two_waiting(timeouts)
+        second_wait = timeouts[0]
+
+        # The second's deadline passes first; the turn is freed in the same loop pass.
+        second_wait.reschedule(asyncio.get_running_loop().time())
+        await _one_loop_pass()
+        await holding.__aexit__(None, None, None)
+
+        async with BOUNDED(DEADLINE_SECONDS):
+            with pytest.raises(Overloaded):
+                await second.task
+        assert second_wait.expired()
+        assert not second.inside.is_set()
+        await _the_third_gets_the_turn(admission, third)
+
+    asyncio.run(scenario())
