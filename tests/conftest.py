@@ -23,6 +23,7 @@ from shared.db import Database
 from shared.models import Base
 from shared.settings import Environment, Settings
 from tests.gateways import conduit_gateway
+from tests.inprocess import BASE_URL, InProcessTransport, app_transport
 from tests.serving import running_server
 
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -84,16 +85,25 @@ def gateway_app(settings: Settings, database: Database, records: RecordStore) ->
 
 
 @pytest.fixture(scope="session")
-def server_url(gateway_app: FastAPI) -> Iterator[str]:
-    with running_server(gateway_app) as url:
-        yield url
+def gateway_transport(gateway_app: FastAPI) -> Iterator[InProcessTransport]:
+    """The gateway started in-process (its lifespan entered once), for every ``client``."""
+    with app_transport(gateway_app) as transport:
+        yield transport
 
 
 @pytest.fixture
-def client(server_url: str, database: Database) -> Iterator[httpx.Client]:
-    """An HTTP client speaking to the real gateway over loopback."""
-    with httpx.Client(base_url=server_url, timeout=30) as http:
+def client(gateway_transport: InProcessTransport, database: Database) -> Iterator[httpx.Client]:
+    """An HTTP client of the gateway in-process, with its own cookie jar; no socket."""
+    with httpx.Client(transport=gateway_transport, base_url=BASE_URL, timeout=30) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def server_url(settings: Settings, database: Database, records: RecordStore) -> Iterator[str]:
+    """The gateway on a real uvicorn server over loopback, for a test whose subject is the
+    socket. An app of its own: one app's lifespan is never entered twice at once."""
+    with running_server(conduit_gateway(settings, database, records)) as url:
+        yield url
 
 
 def pytest_report_header() -> str:

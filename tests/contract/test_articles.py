@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.conduit import Account, Api, assert_error
+from tests.inprocess import BASE_URL, InProcessTransport
 
 ARTICLE_FIELDS = {
     "slug",
@@ -316,7 +317,7 @@ def test_favorite_needs_auth(api: Api, alice: Account) -> None:
 
 
 def test_concurrent_favorites_count_once_per_user(
-    api: Api, alice: Account, bob: Account, server_url: str
+    api: Api, alice: Account, bob: Account, gateway_transport: InProcessTransport
 ) -> None:
     """The same favourite sent many times at once (a double-click, a retrying client) is one
     favourite, never a 500 from the second insert; different users' ones all count."""
@@ -325,7 +326,9 @@ def test_concurrent_favorites_count_once_per_user(
     senders = [bob] * 8 + others
 
     def send(account: Account) -> httpx.Response:
-        with httpx.Client(base_url=server_url, timeout=30) as own:
+        # Each sender its own client; each request its own task on the app's loop, as on a
+        # server, so these are in flight together.
+        with httpx.Client(transport=gateway_transport, base_url=BASE_URL, timeout=30) as own:
             return Api(http=own, prefix=api.prefix).post(f"/articles/{slug}/favorite", user=account)
 
     with ThreadPoolExecutor(max_workers=len(senders)) as pool:

@@ -14,14 +14,15 @@ from gateway.records.store import RecordStore
 from shared.settings import Settings
 from tests.conduit import PASSWORD
 from tests.gateways import conduit_config
-from tests.serving import free_port, running_server
+from tests.inprocess import in_process
+from tests.serving import free_port
 
 UNAVAILABLE = {"errors": {"database": ["unavailable, try again shortly"]}}
 REGISTER = {"user": {"username": "u", "email": "u@example.com", "password": PASSWORD}}
 
 
 @pytest.fixture(scope="module")
-def down(settings: Settings) -> Iterator[str]:
+def down(settings: Settings) -> Iterator[httpx.Client]:
     """Both sides (and the gateway's records) on a PostgreSQL address nothing listens on."""
     url = f"postgresql://conduit:conduit@127.0.0.1:{free_port()}/conduit"
     database = settings.database.model_copy(update={"url": url})
@@ -32,8 +33,8 @@ def down(settings: Settings) -> Iterator[str]:
         v2=v2.create_app(unreachable),
         store=RecordStore(url),
     )
-    with running_server(app) as served:
-        yield served
+    with in_process(app) as http:
+        yield http
 
 
 @pytest.mark.parametrize("side", ["/legacy", "/v2"])
@@ -50,17 +51,17 @@ def down(settings: Settings) -> Iterator[str]:
     ],
 )
 def test_every_call_is_a_503_with_retry_after(
-    down: str, side: str, method: str, path: str, body: object
+    down: httpx.Client, side: str, method: str, path: str, body: object
 ) -> None:
-    response = httpx.request(method, f"{down}{side}{path}", json=body, timeout=30)
+    response = down.request(method, f"{side}{path}", json=body)
 
     assert response.status_code == 503
     assert response.json() == UNAVAILABLE
     assert response.headers["retry-after"] == "5"
 
 
-def test_health_says_so_too(down: str) -> None:
-    response = httpx.get(f"{down}/health", timeout=30)
+def test_health_says_so_too(down: httpx.Client) -> None:
+    response = down.get("/health")
 
     assert response.status_code == 503
     assert response.json() == {"status": "degraded", "database": "unreachable"}

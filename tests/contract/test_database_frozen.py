@@ -19,7 +19,7 @@ from shared.db import Database
 from shared.settings import Settings
 from tests.freezable_proxy import FreezableProxy
 from tests.gateways import conduit_config
-from tests.serving import running_server
+from tests.inprocess import in_process
 
 SERVER = os.environ.get("GATEWAY_TEST_DATABASE_URL", "")
 pytestmark = pytest.mark.skipif(
@@ -29,7 +29,9 @@ UNAVAILABLE = {"errors": {"database": ["unavailable, try again shortly"]}}
 
 
 @pytest.fixture
-def frozen_setup(settings: Settings, database: Database) -> Iterator[tuple[str, FreezableProxy]]:
+def frozen_setup(
+    settings: Settings, database: Database
+) -> Iterator[tuple[httpx.Client, FreezableProxy]]:
     real = sync_url(SERVER)
     proxy = FreezableProxy((real.host or "127.0.0.1", real.port or 5432))
     with proxy.running():
@@ -54,29 +56,28 @@ def frozen_setup(settings: Settings, database: Database) -> Iterator[tuple[str, 
             store=store,
         )
         try:
-            with running_server(app) as served:
-                yield served, proxy
+            with in_process(app, timeout=60) as http:
+                yield http, proxy
         finally:
             asyncio.run(frail.dispose_async())
             asyncio.run(store.dispose())
 
 
-def _answers(base: str) -> list[httpx.Response]:
-    with httpx.Client(base_url=base, timeout=60) as http:
-        return [http.get(f"{side}/api/tags") for side in ("/legacy", "/v2")]
+def _answers(http: httpx.Client) -> list[httpx.Response]:
+    return [http.get(f"{side}/api/tags") for side in ("/legacy", "/v2")]
 
 
 def test_a_frozen_database_is_a_prompt_503_and_recovery_follows(
-    frozen_setup: tuple[str, FreezableProxy],
+    frozen_setup: tuple[httpx.Client, FreezableProxy],
 ) -> None:
-    base, proxy = frozen_setup
-    warm = _answers(base)  # both sides now hold pooled connections
+    http, proxy = frozen_setup
+    warm = _answers(http)  # both sides now hold pooled connections
 
     proxy.frozen.set()
-    frozen = _answers(base)
-    health = httpx.get(f"{base}/health", timeout=60)
+    frozen = _answers(http)
+    health = http.get("/health")
     proxy.frozen.clear()
-    thawed = _answers(base)
+    thawed = _answers(http)
 
     assert [r.status_code for r in warm] == [200, 200]
     assert [r.status_code for r in frozen] == [503, 503]

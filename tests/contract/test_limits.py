@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 import legacy_flask
@@ -13,7 +12,7 @@ import v2
 from shared.settings import Settings
 from tests.conduit import Account, Api
 from tests.conftest import TEST_MAX_BODY_BYTES
-from tests.serving import running_server
+from tests.inprocess import in_process
 
 TOO_LARGE = {"errors": {"request": ["request entity too large"]}}
 UNREADABLE = {"errors": {"body": ["must be a JSON object"]}}
@@ -89,8 +88,8 @@ def test_the_limit_holds_without_the_gateway_too() -> None:
     settings = Settings(max_body_bytes=1000, jwt={"secret": "x" * 40})
     legacy = legacy_flask.create_app(settings).test_client()
     legacy_answer = legacy.post("/api/users", data=b"x" * 1001)
-    with running_server(v2.create_app(settings)) as url:
-        v2_answer = httpx.post(f"{url}/api/users", content=b"x" * 1001)
+    with in_process(v2.create_app(settings)) as http:
+        v2_answer = http.post("/api/users", content=b"x" * 1001)
 
     assert (legacy_answer.status_code, v2_answer.status_code) == (413, 413)
     assert legacy_answer.get_json() == v2_answer.json() == TOO_LARGE

@@ -1,4 +1,4 @@
-"""The second example app (examples/notes), served alone over real HTTP on the suite's database.
+"""The second example app (examples/notes), served alone in-process on the suite's database.
 
 It is a standalone app rather than part of the installed project, so it is imported from its
 own folder, as ``flask --app notes_app`` would from there.
@@ -17,7 +17,7 @@ from flask import Flask
 from gateway.records.drivers import sync_url
 from shared.settings import Settings
 from tests.examples.helpers import NOTES_DIR, MakeUser
-from tests.serving import running_server
+from tests.inprocess import BASE_URL, InProcessTransport, app_transport
 
 if str(NOTES_DIR) not in sys.path:
     sys.path.insert(0, str(NOTES_DIR))
@@ -50,9 +50,10 @@ def notes_app(settings: Settings) -> Iterator[Flask]:
 
 
 @pytest.fixture(scope="session")
-def notes_server(notes_app: Flask) -> Iterator[str]:
-    with running_server(WSGIMiddleware(notes_app)) as url:
-        yield url
+def notes_transport(notes_app: Flask) -> Iterator[InProcessTransport]:
+    """The app served in-process (through a2wsgi, as a server would run it); no socket."""
+    with app_transport(WSGIMiddleware(notes_app)) as transport:
+        yield transport
 
 
 @pytest.fixture
@@ -65,16 +66,16 @@ def notes_tables(notes_app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture
-def http(notes_server: str, notes_tables: None) -> Iterator[httpx.Client]:
-    """A client of the real server, keeping cookies like a browser; redirects not followed."""
-    with httpx.Client(base_url=notes_server, timeout=30) as client:
+def http(notes_transport: InProcessTransport, notes_tables: None) -> Iterator[httpx.Client]:
+    """A client of the app, keeping cookies like a browser; redirects not followed."""
+    with httpx.Client(transport=notes_transport, base_url=BASE_URL, timeout=30) as client:
         yield client
 
 
 @pytest.fixture
-def other_http(notes_server: str, notes_tables: None) -> Iterator[httpx.Client]:
+def other_http(notes_transport: InProcessTransport, notes_tables: None) -> Iterator[httpx.Client]:
     """A second browser, for a second user."""
-    with httpx.Client(base_url=notes_server, timeout=30) as client:
+    with httpx.Client(transport=notes_transport, base_url=BASE_URL, timeout=30) as client:
         yield client
 
 

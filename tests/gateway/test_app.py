@@ -16,7 +16,8 @@ from gateway.config.manifest import Manifest
 from gateway.records.store import RecordStore
 from tests.conftest import TEST_JWT_SECRET
 from tests.gateways import CONDUIT_MANIFEST
-from tests.serving import first_answer, free_port, running_server
+from tests.inprocess import in_process
+from tests.serving import first_answer, free_port
 
 
 def _hello(environ: object, start_response: object) -> list[bytes]:
@@ -29,8 +30,8 @@ def test_an_app_disposes_of_the_store_it_created(tmp_path: Path) -> None:
     app = create_app(config, legacy=_hello)
     store: RecordStore = app.state.store
 
-    with running_server(app) as base:
-        assert httpx.get(f"{base}/health").status_code == 200
+    with in_process(app) as http:
+        assert http.get("/health").status_code == 200
         pooled_while_serving = store.async_engine.pool.checkedin()  # type: ignore[attr-defined]
 
     assert pooled_while_serving == 1
@@ -42,8 +43,8 @@ def test_an_app_leaves_a_store_it_was_given_open(tmp_path: Path) -> None:
     app = create_app(configure(Manifest(), environ={}), legacy=_hello, store=store)
 
     try:
-        with running_server(app) as base:
-            assert httpx.get(f"{base}/health").status_code == 200
+        with in_process(app) as http:
+            assert http.get("/health").status_code == 200
         pooled_after_shutdown = store.async_engine.pool.checkedin()  # type: ignore[attr-defined]
     finally:
         asyncio.run(store.dispose())
@@ -70,8 +71,8 @@ def test_errors_the_gateway_answers_itself_take_the_configured_shape(
         configure(Manifest(), flags={"database": f"sqlite:///{tmp_path / 'g.db'}"}, environ={}),
         legacy=_hello,
     )
-    with running_server(app) as base:
-        default = httpx.get(f"{base}/nowhere")
+    with in_process(app) as http:
+        default = http.get("/nowhere")
 
     assert conduit.status_code == 404
     assert conduit.json() == {"errors": {"request": ["not found"]}}

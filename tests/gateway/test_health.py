@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from gateway.app import create_app
 from gateway.config.configuration import configure
 from gateway.config.manifest import Manifest
@@ -11,7 +9,8 @@ from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 from tests.gateways import conduit_gateway
-from tests.serving import free_port, running_server
+from tests.inprocess import in_process
+from tests.serving import free_port
 
 
 def test_health_is_ok_with_a_reachable_database(
@@ -19,8 +18,8 @@ def test_health_is_ok_with_a_reachable_database(
 ) -> None:
     app = conduit_gateway(settings, database, records)
 
-    with running_server(app) as base:
-        response = httpx.get(f"{base}/health")
+    with in_process(app) as http:
+        response = http.get("/health")
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
@@ -38,7 +37,7 @@ def test_health_is_degraded_when_the_database_is_unreachable() -> None:
     # The gateway creates (and on shutdown disposes of) its own store, as in production.
     app = create_app(config, legacy=_hello)
 
-    with running_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+    with in_process(app) as http:
         response = http.get("/health")
         legacy = http.get("/legacy/anything")
 

@@ -7,10 +7,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.inprocess import BASE_URL, InProcessTransport
+
 
 @pytest.fixture(scope="module")
-def spec(server_url: str) -> dict[str, Any]:
-    response = httpx.get(f"{server_url}/openapi.json")
+def spec(gateway_transport: InProcessTransport) -> dict[str, Any]:
+    with httpx.Client(transport=gateway_transport, base_url=BASE_URL) as http:
+        response = http.get("/openapi.json")
     assert response.status_code == 200
     document: dict[str, Any] = response.json()
     return document

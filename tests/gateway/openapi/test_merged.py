@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from openapi_spec_validator import validate
 
@@ -12,7 +11,7 @@ from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
 from tests.gateways import conduit_gateway
-from tests.serving import running_server
+from tests.inprocess import in_process
 
 MANIFEST = """\
 [[module]]
@@ -29,8 +28,8 @@ paths = ["/api/articles", "/api/articles/**"]
 @pytest.fixture(scope="module")
 def spec(settings: Settings, database: Database, records: RecordStore) -> dict[str, Any]:
     app = conduit_gateway(settings, database, records, manifest=MANIFEST)
-    with running_server(app) as url:
-        document: dict[str, Any] = httpx.get(f"{url}/openapi.json").json()
+    with in_process(app) as http:
+        document: dict[str, Any] = http.get("/openapi.json").json()
     return document
 
 
