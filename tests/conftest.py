@@ -24,7 +24,6 @@ from shared.models import Base
 from shared.settings import Environment, Settings
 from tests.gateways import conduit_gateway
 from tests.inprocess import BASE_URL, InProcessTransport, app_transport
-from tests.serving import running_server
 
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 # Small enough that tests cross it cheaply, large enough for every ordinary request.
@@ -96,14 +95,6 @@ def client(gateway_transport: InProcessTransport, database: Database) -> Iterato
     """An HTTP client of the gateway in-process, with its own cookie jar; no socket."""
     with httpx.Client(transport=gateway_transport, base_url=BASE_URL, timeout=30) as http:
         yield http
-
-
-@pytest.fixture(scope="session")
-def server_url(settings: Settings, database: Database, records: RecordStore) -> Iterator[str]:
-    """The gateway on a real uvicorn server over loopback, for a test whose subject is the
-    socket. An app of its own: one app's lifespan is never entered twice at once."""
-    with running_server(conduit_gateway(settings, database, records)) as url:
-        yield url
 
 
 def pytest_report_header() -> str:
