@@ -60,7 +60,7 @@ class Module:
 class Manifest:
     modules: tuple[Module, ...] = ()
     source: str = "(no manifest)"
-    # The raw [gateway] table and, per option, "file:line"; validated in gateway.config.
+    # The raw [gateway] table and, per option, "file:line"; validated by configure().
     options: dict[str, Any] = field(default_factory=dict)
     option_lines: dict[str, str] = field(default_factory=dict)
     # Relative python_path entries are relative to this folder.

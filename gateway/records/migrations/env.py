@@ -1,6 +1,6 @@
 """Alembic environment of the gateway's own records (not of any application).
 
-Run from :mod:`gateway.migrate` the URL arrives in ``config.attributes``; run through the
+Run from :mod:`gateway.records.migrate` the URL arrives in ``config.attributes``; run through the
 ``alembic`` command (``alembic -c gateway/records/migrations/alembic.ini``, to write a revision) it
 comes from ``GATEWAY_DATABASE``. Only the gateway's tables are considered, and the version
 table is the gateway's own, so an application's history in the same database is untouched.
