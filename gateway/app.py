@@ -1,8 +1,10 @@
 """The gateway application: the legacy WSGI app and the v2 app, composed by configuration.
 
-Read from the outside in, a request meets the edge (singleton headers, the body limit), then
-the migration router, which hands it to the side that answers its prefix; only the paths of
-neither side reach the gateway's own endpoints (health, the docs and the merged OpenAPI).
+Read from the outside in, a request meets the edge (allowed hosts, singleton headers, the
+body limit), then the migration router, which hands it to the side that answers its path;
+only the paths of neither side reach the gateway's own endpoints (health, the docs and the
+merged OpenAPI), which move under ``gateway_prefix`` (``/_gateway``) when the legacy app is
+served at the root.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from starlette.middleware import Middleware
 from starlette.responses import Response
 
 from gateway.config.configuration import Config, load_config
+from gateway.config.errors import ConfigError
 from gateway.config.manifest import State
 from gateway.edge.headers import SingletonHeaders
+from gateway.edge.hosts import AllowedHosts
 from gateway.edge.limits import BodyLimit
 from gateway.edge.problems import ErrorRenderer, error_renderer
 from gateway.health import health_router
+from gateway.mounts.coverage import coverage_problems
 from gateway.mounts.sides import Sides, load_sides
 from gateway.openapi.merged import install_openapi
 from gateway.records.store import RecordStore
@@ -58,6 +63,8 @@ def create_app(
     config = config or load_config()
     errors = error_renderer(config)
     sides = load_sides(config, errors=errors, legacy=legacy, v2=v2)
+    if problems := coverage_problems(sides, config):
+        raise ConfigError(problems)
     records = (
         store
         if store is not None
@@ -65,22 +72,25 @@ def create_app(
     )
     own_process = replay_process and v2 is None
     shadow = _shadow(config, sides, records, own_process=own_process)
+    own = config.options.own_prefix
     app = FastAPIOffline(
         title=TITLE,
-        static_url=ASSETS_URL,
+        docs_url=f"{own}/docs",
+        redoc_url=f"{own}/redoc",
+        openapi_url=f"{own}/openapi.json",
+        swagger_ui_oauth2_redirect_url=f"{own}/docs/oauth2-redirect",
+        static_url=own + ASSETS_URL,
         lifespan=_lifespan(sides, shadow, records if store is None else None),
         middleware=_edge_and_router(config, sides, shadow, errors),
     )
     app.state.store = records
     app.state.legacy = sides.legacy.asgi
     app.add_exception_handler(HTTPException, _own_errors(errors))
-    app.include_router(health_router(records))
+    app.include_router(health_router(records), prefix=own)
     install_openapi(
         app,
         config=config,
-        legacy=lambda deprecated: sides.legacy.openapi(
-            prefix=config.options.legacy_prefix, deprecated=deprecated
-        ),
+        legacy=lambda notes: sides.legacy.openapi(prefix=config.options.legacy_base, notes=notes),
         v2=sides.v2.openapi if sides.v2 is not None else None,
     )
     return app
@@ -93,6 +103,7 @@ def _edge_and_router(
     chosen, then the router hands each prefix to its side."""
     options = config.options
     return [
+        Middleware(AllowedHosts, allowed_hosts=options.server.allowed_hosts, errors=errors),
         Middleware(SingletonHeaders, errors=errors),
         Middleware(BodyLimit, max_body_bytes=sides.legacy.body_limit, errors=errors),
         Middleware(
@@ -100,6 +111,7 @@ def _edge_and_router(
             manifest=config.manifest,
             legacy_prefix=options.legacy_prefix,
             v2_prefix=options.v2_prefix,
+            own_prefix=options.own_prefix,
             sticky=sticky_key(config),
             shadow=shadow,
             legacy_app=sides.legacy.asgi,

@@ -17,6 +17,7 @@ from gateway.config.errors import ConfigError
 from gateway.config.loading import load_legacy, load_v2
 from gateway.config.sources import env_name, every_option, flag_name
 from gateway.edge.problems import error_renderer
+from gateway.mounts.coverage import coverage_problems
 from gateway.mounts.sides import Sides, load_sides
 from gateway.records.urls import records_database
 from gateway.routing.sticky import sticky_key
@@ -95,6 +96,16 @@ def load_everything(config: Config) -> Sides:
         if problems:
             raise ConfigError(problems)
         return load_sides(config, errors=errors, legacy=legacy, v2=v2)
+
+
+def load_checked(config: Config) -> Sides:
+    """What start-up loads and refuses: :func:`load_everything`, then every route a module
+    beyond shadow would take from clients (v2 lacks it and it is not kept on legacy)."""
+    sides = load_everything(config)
+    with reported():
+        if problems := coverage_problems(sides, config):
+            raise ConfigError(problems)
+    return sides
 
 
 def records_url(config: Config, sides: Sides) -> str:

@@ -1,4 +1,5 @@
-"""``gateway routes``: every route of both sides, with its module, state and who serves it."""
+"""``gateway routes``: every route of both sides, with its module, its state, whether v2
+serves it and who answers it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import click
 
 from gateway.cli.common import ConfigArgs, config_options, echo_table, load_everything, read_config
 from gateway.config.configuration import Config
-from gateway.config.manifest import Module, State
-from gateway.mounts.sides import LegacySide, V2Side
+from gateway.config.manifest import State
+from gateway.mounts.coverage import RouteCoverage, route_coverage
+from gateway.mounts.sides import Sides, V2Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,13 +20,18 @@ class RouteRow:
     path: str
     module: str
     state: str
+    # Whether v2 serves the route: served, missing, kept on legacy, or "-" (no module).
+    on_v2: str
     served_by: str
 
 
-def served_by(module: Module | None, config: Config, path: str) -> str:
+def served_by(row: RouteCoverage, config: Config) -> str:
+    module = row.module
     if module is None or module.state is State.legacy:
         return "legacy"
-    v2_path = config.options.v2_prefix + module.v2_path(path)
+    if row.kept:
+        return "legacy (keep_on_legacy)"
+    v2_path = config.options.v2_prefix + module.v2_path(row.path)
     if module.state is State.shadow:
         return f"legacy (replayed to v2 {v2_path} at {module.shadow_sample_rate:.0%})"
     if module.state is State.canary:
@@ -32,20 +39,28 @@ def served_by(module: Module | None, config: Config, path: str) -> str:
     return f"v2 {v2_path}"
 
 
-def legacy_routes(legacy: LegacySide, config: Config) -> list[RouteRow]:
-    rows = []
-    for route in legacy.routes:
-        module = config.manifest.module_for(route.sample)
-        rows.append(
-            RouteRow(
-                methods=",".join(sorted(route.methods)),
-                path=config.options.legacy_prefix + route.path,
-                module=module.name if module else "-",
-                state=str(module.state) if module else "legacy",
-                served_by=served_by(module, config, route.path),
-            )
+def on_v2(row: RouteCoverage) -> str:
+    if row.module is None:
+        return "-"
+    if row.kept:
+        return "kept on legacy"
+    return {True: "served", False: "missing", None: "unknown"}[row.on_v2]
+
+
+def legacy_routes(sides: Sides, config: Config) -> list[RouteRow]:
+    """A row per legacy rule and method: its module, its state, whether v2 serves it."""
+    base = config.options.legacy_base
+    return [
+        RouteRow(
+            methods=row.method,
+            path=base + row.path,
+            module=row.module.name if row.module else "-",
+            state=str(row.module.state) if row.module else "legacy",
+            on_v2=on_v2(row),
+            served_by=served_by(row, config),
         )
-    return rows
+        for row in route_coverage(sides, config.manifest)
+    ]
 
 
 def v2_routes(v2: V2Side | None, config: Config) -> list[RouteRow]:
@@ -53,7 +68,7 @@ def v2_routes(v2: V2Side | None, config: Config) -> list[RouteRow]:
         return []
     prefix = config.options.v2_prefix
     return [
-        RouteRow(method, prefix + route.path, "-", "-", "v2")
+        RouteRow(method, prefix + route.path, "-", "-", "-", "v2")
         for route in v2.routes
         for method in sorted(route.methods)
     ]
@@ -67,7 +82,7 @@ def routes(config_args: ConfigArgs) -> None:
     sides = load_everything(config)
     if sides.legacy.flask is None:
         raise click.ClickException("the legacy app is not a Flask app: it has no url map to list")
-    table = [("METHODS", "PATH", "MODULE", "STATE", "SERVED BY")]
-    rows = legacy_routes(sides.legacy, config) + v2_routes(sides.v2, config)
-    table += [(r.methods, r.path, r.module, r.state, r.served_by) for r in rows]
+    table = [("METHOD", "PATH", "MODULE", "STATE", "ON V2", "SERVED BY")]
+    rows = legacy_routes(sides, config) + v2_routes(sides.v2, config)
+    table += [(r.methods, r.path, r.module, r.state, r.on_v2, r.served_by) for r in rows]
     echo_table(table)

@@ -7,7 +7,7 @@ import os
 import click
 import uvicorn
 
-from gateway.cli.common import ConfigArgs, config_options, load_everything, read_config
+from gateway.cli.common import ConfigArgs, config_options, load_checked, read_config
 from gateway.cli.records import upgrade
 from gateway.config.configuration import MANIFEST_VARIABLE
 from gateway.config.sources import env_name
@@ -37,7 +37,7 @@ def export(args: ConfigArgs) -> None:
 def serve(config_args: ConfigArgs, host: str, port: int, workers: int) -> None:
     """Check the configuration, upgrade the gateway's records, then serve with uvicorn."""
     config = read_config(config_args)
-    sides = load_everything(config)  # a bad configuration stops here, before any worker
+    sides = load_checked(config)  # a bad configuration stops here, before any worker
     # Once, here, before any worker starts: workers never race to migrate.
     upgrade(config, sides)
     export(config_args)

@@ -6,7 +6,8 @@ patterns (:mod:`gateway.config.patterns`) and is in one state: ``legacy`` (the l
 answers), ``shadow`` (legacy answers, a sample of safe requests is replayed to v2 and
 compared), ``canary`` (a sticky share of requests goes to v2) or ``v2``. A module's legacy
 path maps to the same path under the v2 prefix unless its ``v2_paths`` table says otherwise:
-``"/api/articles/*" = "/api/posts/{1}"``.
+``"/api/articles/*" = "/api/posts/{1}"``. Routes v2 does not serve are listed under
+``keep_on_legacy = ["DELETE /api/token"]``: legacy answers them in every state.
 
 The file is validated whole when it is loaded; every problem is reported with its line.
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.config.errors import ConfigError
-from gateway.config.module_spec import ModuleSpec, State, check_module
+from gateway.config.module_spec import ModuleSpec, State, check_module, split_route
 from gateway.config.patterns import captures, fill, overlapping, pattern_segments, segments
 from gateway.config.toml_lines import TomlLines
 
@@ -43,9 +44,23 @@ class Module:
     ignore: tuple[str, ...]
     line: int
     v2_paths: tuple[tuple[str, str], ...] = ()
+    # (method, pattern) of each route kept on legacy, as written in keep_on_legacy.
+    kept: tuple[tuple[str, str], ...] = ()
 
     def matches(self, path_segments: list[str]) -> bool:
         return any(captures(pattern_segments(p), path_segments) is not None for p in self.paths)
+
+    def keeps(self, method: str, path: str) -> bool:
+        """Whether legacy answers ``method path`` in every state: HEAD follows GET, and
+        OPTIONS (whose ``Allow`` lists every method) any kept method of the path."""
+        if not self.kept:
+            return False
+        path_segments = segments(path)
+        return any(
+            captures(pattern_segments(pattern), path_segments) is not None
+            for kept, pattern in self.kept
+            if method in (kept, "OPTIONS") or (method == "HEAD" and kept == "GET")
+        )
 
     def v2_path(self, path: str) -> str:
         """Where ``path`` (relative to the legacy prefix) lives on v2, relative to its prefix."""
@@ -130,6 +145,7 @@ def _module(spec: ModuleSpec, line: int) -> Module:
         ignore=tuple(spec.ignore),
         line=line,
         v2_paths=tuple(spec.v2_paths.items()),
+        kept=tuple(split_route(route) for route in spec.keep_on_legacy),
     )
 
 

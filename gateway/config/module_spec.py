@@ -15,7 +15,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.config.ignore_rules import rule_problem
-from gateway.config.patterns import pattern_problem, template_problem
+from gateway.config.patterns import overlapping, pattern_problem, template_problem
+
+# The methods a route kept on legacy may name (HEAD and OPTIONS follow GET and the path).
+KEEPABLE_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
 
 class State(StrEnum):
@@ -39,7 +42,23 @@ def _path_problem(pattern: str) -> str | None:
     return f"path {pattern!r}: {problem}" if problem else None
 
 
+def split_route(route: str) -> tuple[str, str]:
+    """``"DELETE /api/token"`` as its method and its path pattern."""
+    method, _, pattern = route.strip().partition(" ")
+    return method, pattern.strip()
+
+
+def _route_problem(route: str) -> str | None:
+    method, pattern = split_route(route)
+    if method not in KEEPABLE_METHODS:
+        methods = ", ".join(sorted(KEEPABLE_METHODS))
+        return f"{route!r}: must be 'METHOD /path' with METHOD one of {methods}"
+    problem = pattern_problem(pattern)
+    return f"{route!r}: {problem}" if problem else None
+
+
 PathPattern = Annotated[str, AfterValidator(_valid(_path_problem))]
+KeptRoute = Annotated[str, AfterValidator(_valid(_route_problem))]
 IgnoreRule = Annotated[str, AfterValidator(_valid(rule_problem))]
 
 
@@ -56,6 +75,8 @@ class ModuleSpec(BaseModel):
     sunset: date | None = None
     ignore: list[IgnoreRule] = Field(default_factory=list)
     v2_paths: dict[str, str] = Field(default_factory=dict)
+    # Routes v2 does not serve: legacy answers them whatever the module's state.
+    keep_on_legacy: list[KeptRoute] = Field(default_factory=list)
 
 
 # Stand-ins for required fields that failed, so the other fields are still checked.
@@ -71,6 +92,11 @@ def _cross_problems(spec: ModuleSpec, failed: set[str]) -> list[tuple[str, str]]
                 found.append(("v2_paths", f"key {pattern!r} is not one of the module's paths"))
             elif problem := template_problem(pattern, template):
                 found.append(("v2_paths", f"{pattern!r}: {problem}"))
+    if not failed & {"paths", "keep_on_legacy"}:
+        for route in spec.keep_on_legacy:
+            _method, pattern = split_route(route)
+            if not any(overlapping(pattern, path) for path in spec.paths):
+                found.append(("keep_on_legacy", f"{route!r} is not within the module's paths"))
     unchecked = failed & {"state", "canary_percent"}
     if not unchecked and spec.state is State.canary and spec.canary_percent == 0:
         found.append(("canary_percent", "state canary needs canary_percent between 1 and 100"))

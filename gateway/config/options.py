@@ -17,6 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import NoDecode
 
 _PREFIX = re.compile(r"^(/[A-Za-z0-9._~\-]+)+$")
+# The legacy app mounted at the root: every path that is not v2's or the gateway's is its.
+ROOT = "/"
+# Where the gateway's own endpoints go when the legacy app owns the root.
+OWN_PREFIX_AT_ROOT = "/_gateway"
 
 
 def split_list(value: Any, separator: str) -> Any:
@@ -75,12 +79,20 @@ class ServerOptions(BaseModel):
         default_factory=list,
         description="addresses whose X-Forwarded-For / -Proto are believed (comma-separated)",
     )
+    # The Host header reaches redirects a legacy app builds (Flask's Location, url_for with
+    # _external): in production, name the hosts clients use.
+    allowed_hosts: TextList = Field(
+        default_factory=lambda: ["*"],
+        min_length=1,
+        description="Host values answered, as Starlette's TrustedHostMiddleware reads them "
+        "('*.example.com' allowed; comma-separated); others get a 400",
+    )
     # The event loop waits up to this long for a legacy thread to let go of the GIL.
     switch_interval_ms: float = Field(
         default=1.0, gt=0, le=100, description="the interpreter's thread switch interval"
     )
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "allowed_hosts", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         return split_list(value, ",")
@@ -95,8 +107,16 @@ class GatewayOptions(BaseModel):
     v2: str | None = Field(
         default=None, description="the v2 ASGI app (or factory), or an APIRouter: 'module:app'"
     )
-    legacy_prefix: str = Field(default="/legacy", description="where the legacy app is served")
+    legacy_prefix: str = Field(
+        default="/legacy",
+        description="where the legacy app is served; '/' keeps every legacy URL as it is",
+    )
     v2_prefix: str = Field(default="/v2", description="where v2 is served")
+    gateway_prefix: str | None = Field(
+        default=None,
+        description="where the gateway's own endpoints (health, docs, OpenAPI) are served; "
+        f"default {OWN_PREFIX_AT_ROOT} with legacy_prefix '/', else the root",
+    )
     sticky: str = Field(
         default="address",
         description="who a canary user is: address, bearer-sub, header:<name>, cookie:<name> "
@@ -160,19 +180,43 @@ class GatewayOptions(BaseModel):
     def _comma_list(cls, value: Any) -> Any:
         return split_list(value, ",")
 
-    @field_validator("legacy_prefix", "v2_prefix")
+    @field_validator("legacy_prefix")
     @classmethod
-    def _prefix(cls, prefix: str) -> str:
-        if not _PREFIX.fullmatch(prefix):
-            raise ValueError("must look like '/legacy': path segments, no trailing '/'")
+    def _legacy_prefix(cls, prefix: str) -> str:
+        if prefix != ROOT and not _PREFIX.fullmatch(prefix):
+            raise ValueError("must be '/' or look like '/legacy': path segments, no trailing '/'")
+        return prefix
+
+    @field_validator("v2_prefix", "gateway_prefix")
+    @classmethod
+    def _prefix(cls, prefix: str | None) -> str | None:
+        if prefix is not None and not _PREFIX.fullmatch(prefix):
+            raise ValueError("must look like '/v2': path segments, no trailing '/'")
         return prefix
 
     @model_validator(mode="after")
     def _prefixes(self) -> Self:
-        a, b = self.legacy_prefix, self.v2_prefix
-        if a == b or a.startswith(b + "/") or b.startswith(a + "/"):
-            raise ValueError(f"legacy_prefix {a!r} and v2_prefix {b!r} must not overlap")
+        named = {"v2_prefix": self.v2_prefix, "gateway_prefix": self.own_prefix}
+        if self.legacy_base:
+            named["legacy_prefix"] = self.legacy_base
+        taken = [(name, prefix) for name, prefix in named.items() if prefix]
+        for i, (name_a, a) in enumerate(taken):
+            for name_b, b in taken[i + 1 :]:
+                if a == b or a.startswith(b + "/") or b.startswith(a + "/"):
+                    raise ValueError(f"{name_a} {a!r} and {name_b} {b!r} must not overlap")
         return self
+
+    @property
+    def legacy_base(self) -> str:
+        """What goes before a legacy app's path: '' for an app at the root."""
+        return "" if self.legacy_prefix == ROOT else self.legacy_prefix
+
+    @property
+    def own_prefix(self) -> str:
+        """Where the gateway's own endpoints are: '' (the root) unless the legacy app has it."""
+        if self.gateway_prefix is not None:
+            return self.gateway_prefix
+        return OWN_PREFIX_AT_ROOT if self.legacy_prefix == ROOT else ""
 
 
 # The option tables that hold options of their own ([gateway.shadow], [gateway.server]).

@@ -10,13 +10,13 @@ OpenAPI, their routes, their database URL and body limit) without looking at typ
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 from flask import Flask
+from starlette.routing import Match, Mount
 
 from gateway.bridges.answers import answer_exactly
 from gateway.config.configuration import Config
@@ -25,8 +25,14 @@ from gateway.config.options import GatewayOptions
 from gateway.edge.problems import ErrorRenderer
 from gateway.mounts.legacy.mount import LegacyMount
 from gateway.mounts.v2 import V2Mount
-from gateway.openapi.legacy import legacy_openapi
-from gateway.openapi.urlmap import api_rules, documented_methods, openapi_path, sample_path
+from gateway.openapi.legacy import Notes, legacy_openapi
+from gateway.openapi.urlmap import (
+    api_rules,
+    documented_methods,
+    manifest_pattern,
+    openapi_path,
+    sample_path,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -43,6 +49,8 @@ class Route:
     methods: frozenset[str]
     # A concrete path the route matches: what finds the manifest module that owns it.
     sample: str
+    # The route as a manifest path pattern (``/api/articles/*``).
+    pattern: str = ""
 
 
 class LegacySide:
@@ -65,11 +73,11 @@ class LegacySide:
             errors=errors,
         )
 
-    def openapi(self, *, prefix: str, deprecated: Callable[[str], bool]) -> dict[str, Any]:
+    def openapi(self, *, prefix: str, notes: Notes) -> dict[str, Any]:
         """The operations read from the url map, under ``prefix``; none for a bare WSGI app."""
         if self.flask is None:
             return {}
-        return legacy_openapi(self.flask, prefix=prefix, deprecated=deprecated)
+        return legacy_openapi(self.flask, prefix=prefix, notes=notes)
 
     def running(self) -> AbstractAsyncContextManager[None]:
         return self.asgi.running()
@@ -89,6 +97,14 @@ class V2Side:
         document: dict[str, Any] = openapi() if callable(openapi) else {}
         return document
 
+    def serves(self, method: str, path: str) -> bool | None:
+        """Whether a route of v2 takes ``method path`` (relative to its prefix), as Starlette
+        matches it; None for an app with no route table to read."""
+        routes = getattr(self.app, "routes", None)
+        if routes is None:
+            return None
+        return _routed(routes, {"type": "http", "method": method, "path": path, "root_path": ""})
+
     @property
     def routes(self) -> tuple[Route, ...]:
         """Every operation v2 documents, else every route a Starlette router lists."""
@@ -106,6 +122,17 @@ class V2Side:
 
     def running(self) -> AbstractAsyncContextManager[None]:
         return self.asgi.running()
+
+
+def _routed(routes: Any, scope: dict[str, Any]) -> bool:
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is not Match.FULL:
+            continue
+        inner = getattr(route.app, "routes", None) if isinstance(route, Mount) else None
+        if inner is None or _routed(inner, {**scope, **child}):
+            return True
+    return False
 
 
 def _as_app(v2: Any) -> Any:
@@ -148,7 +175,12 @@ def _flask_routes(app: Flask | None) -> tuple[Route, ...]:
         return ()
     rules = sorted(api_rules(app), key=lambda r: (r.rule, sorted(r.methods or [])))
     return tuple(
-        Route(openapi_path(rule.rule), frozenset(documented_methods(rule)), sample_path(rule.rule))
+        Route(
+            openapi_path(rule.rule),
+            frozenset(documented_methods(rule)),
+            sample_path(rule.rule),
+            manifest_pattern(rule.rule),
+        )
         for rule in rules
     )
 

@@ -51,7 +51,15 @@ def _summary(docstring: str | None) -> str | None:
     return text.splitlines()[0] if text else None
 
 
-def _operation(app: Flask, rule: Rule, method: str, *, deprecated: bool) -> dict[str, Any]:
+# What the gateway adds to a legacy operation: {"deprecated": True}, a description...
+Notes = Callable[[str, str], dict[str, Any]]
+
+
+def no_notes(_path: str, _method: str) -> dict[str, Any]:
+    return {}
+
+
+def _operation(app: Flask, rule: Rule, method: str, notes: dict[str, Any]) -> dict[str, Any]:
     view = app.view_functions[rule.endpoint]
     docstring = _docstrings(view, method)
     documented: dict[str, Any] = {}
@@ -68,8 +76,10 @@ def _operation(app: Flask, rule: Rule, method: str, *, deprecated: bool) -> dict
         "responses": _UNDOCUMENTED,
         **documented,
     }
-    if deprecated:
-        operation["deprecated"] = True
+    for name, note in notes.items():
+        if name == "description" and operation.get("description"):
+            note = f"{note}\n\n{operation['description']}"
+        operation[name] = note
     return operation
 
 
@@ -91,13 +101,11 @@ def _schema_name(schema: Any) -> str:
     return "Legacy" + cls.__name__.removesuffix("Schema")
 
 
-def legacy_openapi(
-    app: Flask, *, prefix: str, deprecated: Callable[[str], bool] = lambda _path: False
-) -> dict[str, Any]:
+def legacy_openapi(app: Flask, *, prefix: str, notes: Notes = no_notes) -> dict[str, Any]:
     """``paths`` (under ``prefix``) and ``components`` for every view rule of ``app``.
 
-    ``deprecated(path)`` says, for a concrete path relative to the app, whether its
-    operations are to be marked deprecated.
+    ``notes(path, method)`` gives, for a concrete path relative to the app, what to add to
+    that operation (that it is deprecated, that it stays on legacy).
     """
     spec = APISpec(
         title="legacy",
@@ -117,10 +125,10 @@ def legacy_openapi(
     taken: set[str] = set()
     for rule in api_rules(app):
         methods = documented_methods(rule)
-        gone = deprecated(sample_path(rule.rule))
+        sample = sample_path(rule.rule)
         operations = {}
         for method in methods:
-            operation = _operation(app, rule, method, deprecated=gone)
+            operation = _operation(app, rule, method, notes(sample, method))
             operation.setdefault(
                 "operationId", _operation_id(rule.endpoint, method, methods, taken)
             )

@@ -26,9 +26,15 @@ def openapi_path(rule: str) -> str:
     return VARIABLE.sub(lambda m: "{" + m["name"] + "}", rule)
 
 
+# A value each of Werkzeug's converters accepts, so that a sample path also matches a v2
+# route typed the same way (Starlette's ``{id:int}``); any other converter gets "x".
+_SAMPLE_VALUES = {"int": "1", "float": "1.5", "uuid": "00000000-0000-4000-8000-000000000000"}
+
+
 def sample_path(rule: str) -> str:
-    """A concrete path the rule matches, to find the manifest module that owns it."""
-    return VARIABLE.sub("x", rule)
+    """A concrete path the rule matches: what finds the manifest module that owns it, and
+    the route that serves it on v2."""
+    return VARIABLE.sub(lambda m: _SAMPLE_VALUES.get(m["converter"] or "", "x"), rule)
 
 
 def manifest_pattern(rule: str) -> str:

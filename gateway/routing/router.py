@@ -29,6 +29,8 @@ from gateway.routing.sticky import StickyKey, client_address
 from gateway.shadow.capture import Shadow, capturing
 
 SERVED_BY = SERVED_BY_HEADER.encode()
+# RFC 6455's close code for a request the endpoint will not serve.
+WS_POLICY_VIOLATION = 1008
 
 
 class MigrationRouter:
@@ -39,6 +41,7 @@ class MigrationRouter:
         manifest: Manifest,
         legacy_prefix: str,
         v2_prefix: str,
+        own_prefix: str = "",
         sticky: StickyKey = client_address,
         shadow: Shadow | None = None,
         legacy_app: ASGIApp | None = None,
@@ -48,38 +51,72 @@ class MigrationRouter:
         self.legacy_app = legacy_app
         self.v2_app = v2_app
         self.manifest = manifest
-        self.legacy_prefix = legacy_prefix
+        # '' for a legacy app at the root, which then answers every path of no one else.
+        self.legacy_prefix = "" if legacy_prefix == "/" else legacy_prefix
         self.v2_prefix = v2_prefix
+        self.own_prefix = own_prefix
         self.sticky = sticky
         self.shadow = shadow
 
+    def _side(self, path: str) -> str:
+        """Whose path it is: 'v2', 'gateway' (its own endpoints) or 'legacy'."""
+        if path.startswith(self.v2_prefix + "/"):
+            return "v2"
+        own = self.own_prefix
+        if own and (path == own or path.startswith(own + "/")):
+            return "gateway"
+        legacy = self.legacy_prefix
+        if not legacy or path == legacy or path.startswith(legacy + "/"):
+            return "legacy"
+        return "gateway"
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await self._other(scope, receive, send)
             return
         path: str = scope["path"]
+        side = self._side(path)
         headers = [(SERVED_BY, b"gateway")]
         app = self.app
-        if path.startswith(self.v2_prefix + "/"):
+        if side == "v2":
             headers = [(SERVED_BY, b"v2")]
             app, scope = self._mounted(self.v2_app, self.v2_prefix, scope)
-        elif path == self.legacy_prefix or path.startswith(self.legacy_prefix + "/"):
+        elif side == "legacy":
             rest = path.removeprefix(self.legacy_prefix)
             module = self.manifest.module_for(rest)
-            if module is not None and self._to_v2(module, scope):
+            kept = module is not None and module.keeps(scope["method"], rest)
+            if module is not None and not kept and self._to_v2(module, scope):
                 headers = [(SERVED_BY, b"v2")]
                 scope = _rewritten(scope, self.v2_prefix + module.v2_path(rest))
                 app, scope = self._mounted(self.v2_app, self.v2_prefix, scope)
                 if not module.v2_paths:
                     send = self._relocating(send)
             else:
-                headers = [(SERVED_BY, b"legacy"), *self.deprecation_headers(module, rest)]
-                if module is not None and self.shadow is not None:
+                headers = [(SERVED_BY, b"legacy")]
+                if not kept:
+                    headers += self.deprecation_headers(module, rest)
+                if module is not None and not kept and self.shadow is not None:
                     v2_path = self.v2_prefix + module.v2_path(rest)
                     send = capturing(self.shadow, module, scope, v2_path, send)
                 if rest.startswith("/"):
                     app, scope = self._mounted(self.legacy_app, self.legacy_prefix, scope)
         await app(scope, receive, _with_headers(send, headers))
+
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket goes to v2 under its prefix; a WSGI app has none to accept, so one on
+        a legacy path is refused before the handshake (uvicorn answers it 403, as Starlette
+        refuses a WebSocket no route takes). The lifespan is the gateway's."""
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        side = self._side(scope["path"])
+        if side == "v2" and self.v2_app is not None:
+            app, scope = self._mounted(self.v2_app, self.v2_prefix, scope)
+            await app(scope, receive, send)
+        elif side == "legacy":
+            await send({"type": "websocket.close", "code": WS_POLICY_VIOLATION})
+        else:
+            await self.app(scope, receive, send)
 
     def _mounted(self, app: ASGIApp | None, prefix: str, scope: Scope) -> tuple[ASGIApp, Scope]:
         """``app`` with the scope ``Mount(prefix, app)`` would give it; without one, the

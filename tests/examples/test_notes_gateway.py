@@ -234,7 +234,8 @@ def test_canary_keeps_each_user_on_one_side_with_the_same_answers(
         for n, user_id in enumerate(ids)
     }
     assert set(expected.values()) == {"legacy", "v2"}, "8 users should land on both sides"
-    with serving_moved('state = "canary"\ncanary_percent = 50') as (legacy, _v2):
+    moved = 'state = "canary"\ncanary_percent = 50\nkeep_on_legacy = ["DELETE /api/token"]'
+    with serving_moved(moved) as (legacy, _v2):
         seen: dict[int, list[str]] = {}
         bodies = []
         for n in range(8):

@@ -19,7 +19,7 @@ from gateway.bridges.flask_jwt import FlaskJWTBridge
 from gateway.bridges.flask_session import FlaskSessionBridge
 from gateway.bridges.flask_sqlalchemy import FlaskSQLAlchemyBridge
 from notes_v2.errors import NotFound
-from notes_v2.schemas import Me, NewNote, NoteOut, NotesOut, TokenRequest, Tokens
+from notes_v2.schemas import AccessToken, Me, NewNote, NoteOut, NotesOut, TokenRequest, Tokens
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ def build_router(bridges: Bridges) -> APIRouter:
     SessionDep = Annotated[AsyncSession, Depends(database.async_session)]
     Claims = Annotated[dict[str, Any], Depends(tokens.required())]
     FreshClaims = Annotated[dict[str, Any], Depends(tokens.required(fresh=True))]
+    RefreshClaims = Annotated[dict[str, Any], Depends(tokens.required(refresh=True))]
     FlaskSession = Annotated[SecureCookieSession, Depends(sessions.load)]
     router = APIRouter(prefix="/api")
 
@@ -58,6 +59,15 @@ def build_router(bridges: Bridges) -> APIRouter:
         response = JSONResponse(issued.model_dump())
         tokens.set_access_cookies(response, issued.access_token)
         tokens.set_refresh_cookies(response, issued.refresh_token)
+        return response
+
+    @router.post("/token/refresh", response_model=AccessToken)
+    async def refresh_token(claims: RefreshClaims) -> JSONResponse:
+        # Not fresh: no password was given. Revoking a token (DELETE /api/token) stays on
+        # legacy (the manifest's keep_on_legacy): v2 reads its blocklist, never writes it.
+        access_token = tokens.create_access_token(tokens.identity(claims), fresh=False)
+        response = JSONResponse(AccessToken(access_token=access_token).model_dump())
+        tokens.set_access_cookies(response, access_token)
         return response
 
     @router.get("/notes", response_model=NotesOut)

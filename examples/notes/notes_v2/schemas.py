@@ -40,6 +40,12 @@ class Tokens(BaseModel):
     refresh_token: str
 
 
+class AccessToken(BaseModel):
+    """What refreshing gives: only signing in issues a refresh token."""
+
+    access_token: str
+
+
 class Me(BaseModel):
     id: int
     username: str

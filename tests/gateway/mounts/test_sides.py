@@ -197,6 +197,10 @@ def test_sticky_by_a_function_of_the_request(records: RecordStore) -> None:
 def test_a_v2_router_is_included_under_the_v2_prefix(records: RecordStore) -> None:
     router = APIRouter()
 
+    @router.get("/tags")
+    async def tags() -> list[str]:
+        return []
+
     @router.get("/labels/{label_id}")
     async def label(label_id: int) -> dict[str, int]:
         return {"id": label_id}
@@ -247,7 +251,8 @@ def test_a_wsgi_app_that_is_not_flask_is_served(records: RecordStore) -> None:
 @pytest.mark.parametrize("state", ["legacy", "v2"])
 def test_a_put_reaches_whichever_side_serves_the_module(records: RecordStore, state: str) -> None:
     manifest = parse_manifest(
-        f'[[module]]\nname = "basket"\npaths = ["/basket/*"]\nstate = "{state}"\n',
+        f'[[module]]\nname = "basket"\npaths = ["/basket/*"]\nstate = "{state}"\n'
+        'keep_on_legacy = ["GET /basket/*"]\n',
         source="shop.toml",
     )
     config = configure(manifest, flags={"v2": "shop:v2"}, environ={})
@@ -258,9 +263,11 @@ def test_a_put_reaches_whichever_side_serves_the_module(records: RecordStore, st
     assert (answer.json(), answer.headers["x-served-by"]) == ({"basket": "mine"}, state)
 
 
-def test_v2_redirects_and_methods_on_legacy_urls_stay_legacy_shaped(records: RecordStore) -> None:
+def test_v2_redirects_and_kept_methods_on_legacy_urls_stay_legacy(records: RecordStore) -> None:
     manifest = parse_manifest(
-        '[[module]]\nname = "basket"\npaths = ["/basket/*"]\nstate = "v2"\n', source="shop.toml"
+        '[[module]]\nname = "basket"\npaths = ["/basket/*"]\nstate = "v2"\n'
+        'keep_on_legacy = ["GET /basket/*"]\n',
+        source="shop.toml",
     )
     config = configure(manifest, flags={"v2": "shop:v2"}, environ={})
     app = create_app(config, legacy=legacy_app(), v2=v2_app(), store=records)
@@ -272,6 +279,11 @@ def test_v2_redirects_and_methods_on_legacy_urls_stay_legacy_shaped(records: Rec
     # FastAPI redirects the slash away; the client is sent to a legacy URL, never a v2 one.
     assert redirected.status_code == 307
     assert redirected.headers["location"] == f"{url}/legacy/basket/mine"
-    assert (options.status_code, options.headers["allow"]) == (200, "OPTIONS, PUT")
-    assert head.status_code == 405  # v2 has no GET there, and says so without a body
-    assert head.headers["allow"] == "PUT"
+    # v2 has no GET there: the GET is kept on legacy, and so are its HEAD and the OPTIONS
+    # whose Allow lists every method of the path.
+    allowed = {method.strip() for method in options.headers["allow"].split(",")}
+    assert (options.headers["x-served-by"], allowed) == (
+        "legacy",
+        {"GET", "HEAD", "OPTIONS", "PUT"},
+    )
+    assert (head.status_code, head.headers["x-served-by"]) == (200, "legacy")
