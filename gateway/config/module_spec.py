@@ -50,7 +50,7 @@ def split_route(route: str) -> tuple[str, str]:
 
 def _route_problem(route: str) -> str | None:
     method, pattern = split_route(route)
-    if method not in KEEPABLE_METHODS:
+    if method not in KEEPABLE_METHODS or not pattern:
         methods = ", ".join(sorted(KEEPABLE_METHODS))
         return f"{route!r}: must be 'METHOD /path' with METHOD one of {methods}"
     problem = pattern_problem(pattern)

@@ -232,9 +232,40 @@ def test_bad_values_name_their_source() -> None:
     assert "team.toml:4: unknown option 'colour'" in problems
 
 
-def test_overlapping_prefixes_are_refused() -> None:
+@pytest.mark.parametrize(
+    "flags",
+    [
+        {"legacy_prefix": "/api", "v2_prefix": "/api/v2"},
+        {"legacy_prefix": "/", "gateway_prefix": "/v2"},
+        {"legacy_prefix": "/legacy", "gateway_prefix": "/legacy/_gateway"},
+    ],
+)
+def test_overlapping_prefixes_are_refused(flags: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match="must not overlap"):
-        configure(Manifest(), flags={"legacy_prefix": "/api", "v2_prefix": "/api/v2"}, environ={})
+        configure(Manifest(), flags=flags, environ={})
+
+
+@pytest.mark.parametrize(
+    ("flags", "legacy_base", "own_prefix"),
+    [
+        ({}, "/legacy", ""),
+        ({"legacy_prefix": "/"}, "", "/_gateway"),
+        ({"legacy_prefix": "/", "gateway_prefix": "/ops"}, "", "/ops"),
+        ({"gateway_prefix": "/ops"}, "/legacy", "/ops"),
+    ],
+)
+def test_the_gateway_moves_aside_for_a_legacy_app_at_the_root(
+    flags: dict[str, str], legacy_base: str, own_prefix: str
+) -> None:
+    options = configure(Manifest(), flags=flags, environ={}).options
+
+    assert (options.legacy_base, options.own_prefix) == (legacy_base, own_prefix)
+
+
+@pytest.mark.parametrize("prefix", ["//", "/legacy/", "legacy", ""])
+def test_a_legacy_prefix_is_the_root_or_path_segments(prefix: str) -> None:
+    with pytest.raises(ConfigError, match="must be '/' or look like '/legacy'"):
+        configure(Manifest(), flags={"legacy_prefix": prefix}, environ={})
 
 
 def test_states_beyond_legacy_need_a_v2_app() -> None:

@@ -120,6 +120,20 @@ def test_an_unknown_state_names_its_line() -> None:
         ('"/api/articles/*/comments/**"', '"api/comments"', 12, "must start with '/'"),
         ('"/api/articles/*/comments/**"', '"/api/**/comments"', 12, "may only end"),
         ('ignore = ["article.updatedAt"]', 'ignored = ["x"]', 7, "Extra inputs"),
+        (
+            "canary_percent = 25",
+            'canary_percent = 25\nkeep_on_legacy = ["ZAP /api/x"]',
+            6,
+            "METHOD",
+        ),
+        ("canary_percent = 25", 'canary_percent = 25\nkeep_on_legacy = ["GET api"]', 6, "'/'"),
+        ("canary_percent = 25", 'canary_percent = 25\nkeep_on_legacy = ["GET"]', 6, "METHOD"),
+        (
+            "canary_percent = 25",
+            'canary_percent = 25\nkeep_on_legacy = ["DELETE /api/users"]',
+            6,
+            "not within the module's paths",
+        ),
     ],
 )
 def test_bad_values_name_the_line_and_the_problem(
@@ -184,3 +198,19 @@ def test_serve_refuses_a_bad_manifest_before_starting(
     assert result.exit_code == 1
     assert f"{bad}:5: module articles canary_percent" in result.output
     assert not (tmp_path / "never.db").exists()  # nothing was migrated or served
+
+
+def test_routes_kept_on_legacy_are_matched_by_method_and_path() -> None:
+    text = VALID.replace(
+        "canary_percent = 25",
+        'canary_percent = 25\nkeep_on_legacy = ["GET /api/articles/*", "DELETE /api/articles"]',
+    )
+    articles = parse_manifest(text, source="m.toml").module("articles")
+
+    assert articles.keeps("GET", "/api/articles/one")
+    assert articles.keeps("HEAD", "/api/articles/one")  # HEAD follows GET
+    assert articles.keeps("OPTIONS", "/api/articles")  # its Allow names the kept DELETE
+    assert articles.keeps("DELETE", "/api/articles")
+    assert not articles.keeps("PUT", "/api/articles/one")
+    assert not articles.keeps("GET", "/api/articles")
+    assert not parse_manifest(VALID, source="m.toml").module("articles").keeps("GET", "/api/x")
