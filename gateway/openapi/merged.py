@@ -53,7 +53,7 @@ def install_openapi(
                 version=app.version,
                 description=(
                     f"v2 under {options.v2_prefix}; the legacy operations, read from the "
-                    f"legacy app, under {options.legacy_prefix}."
+                    f"legacy app, {_where(options.legacy_base)}."
                 ),
                 routes=app.routes,
             )
@@ -64,6 +64,10 @@ def install_openapi(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
+
+def _where(base: str) -> str:
+    return f"under {base}" if base else "at the root"
 
 
 # Marks a legacy operation that stays on legacy whatever its module's state.
