@@ -16,16 +16,19 @@ import httpx
 import pytest
 from fastapi import FastAPI, WebSocket
 from flask import Flask, redirect, url_for
+from sqlalchemy import select
 
 from gateway.app import create_app
 from gateway.config.configuration import configure
 from gateway.config.manifest import parse_manifest
 from gateway.records.store import RecordStore
+from gateway.records.tables import ShadowComparison
 from shared.db import Database
 from shared.settings import Settings
 from tests.conduit import PASSWORD, Api
 from tests.gateways import conduit_gateway
 from tests.serving import running_server
+from tests.waiting import wait_until
 
 MANIFEST = """\
 [[module]]
@@ -48,7 +51,7 @@ canary_percent = 100
 name = "profiles"
 paths = ["/api/profiles/**"]
 state = "shadow"
-shadow_sample_rate = 0.001
+shadow_sample_rate = 1.0
 deprecated = 2026-11-01
 """
 # (legacy_prefix, where the legacy URLs are, where the gateway's own endpoints are)
@@ -68,7 +71,20 @@ def conduit(
         yield url, base, own
 
 
-def test_every_state_answers_the_legacy_urls(conduit: tuple[str, str, str]) -> None:
+def _compared(records: RecordStore, path: str) -> ShadowComparison:
+    def found() -> ShadowComparison | None:
+        with records.session() as session:
+            rows = session.scalars(
+                select(ShadowComparison).where(ShadowComparison.module == "profiles")
+            )
+            return next((row for row in rows if row.request["path"] == path), None)
+
+    return wait_until(found, timeout=READ_SECONDS, message=f"a comparison of {path}")
+
+
+def test_every_state_answers_the_legacy_urls(
+    conduit: tuple[str, str, str], records: RecordStore
+) -> None:
     url, base, _own = conduit
     with httpx.Client(base_url=url + base, timeout=READ_SECONDS) as http:
         api = Api(http, "/api")
@@ -87,6 +103,9 @@ def test_every_state_answers_the_legacy_urls(conduit: tuple[str, str, str]) -> N
     # The successor a deprecated legacy URL names is under /v2, whatever the legacy prefix.
     successor = f"/v2/api/profiles/{account.username}"
     assert profile.headers["link"] == f'<{successor}>; rel="successor-version"'
+    # The shadowed request was replayed to v2 and matched, at the URL the client used.
+    compared = _compared(records, f"{base}/api/profiles/{account.username}")
+    assert compared.outcome == "matched"
 
 
 def test_the_gateway_answers_under_its_own_prefix(conduit: tuple[str, str, str]) -> None:
