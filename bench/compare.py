@@ -64,9 +64,13 @@ def run(
         if "endpoints" in sections:
             lines += ["", *endpoints_table(main.base, seeded, seconds=seconds, rounds=rounds)]
         if "gunicorn" in sections:
-            with gunicorn(env, "sync") as sync, gunicorn(env, "gthread", threads=8) as gthread:
+            with (
+                gunicorn(env, "sync") as sync,
+                gunicorn(env, "gthread", threads=8) as gthread,
+                gateway(env, at_root=True) as rooted,
+            ):
                 table, gthread_list_rps = gunicorn_table(
-                    main.base, seeded.slug, sync, gthread, seconds=seconds, rounds=rounds
+                    main.base, seeded.slug, sync, gthread, rooted, seconds=seconds, rounds=rounds
                 )
             lines += ["", *table]
         if "probe" in sections:

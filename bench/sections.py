@@ -85,19 +85,32 @@ def _met(ratio: float, target: float | None) -> str:
 
 
 def gunicorn_table(
-    base: str, slug: str, sync: Server, gthread: Server, *, seconds: int, rounds: int
+    base: str,
+    slug: str,
+    sync: Server,
+    gthread: Server,
+    rooted: Server,
+    *,
+    seconds: int,
+    rounds: int,
 ) -> tuple[list[str], float]:
-    """The legacy app through the gateway against it alone on gunicorn; the table and
-    gthread's req/s on the article list (the probe's target needs it)."""
+    """The legacy app through the gateway (under /legacy, and at the root: ``rooted``)
+    against it alone on gunicorn; the table and gthread's req/s on the article list (the
+    probe's target needs it)."""
     lines = [
-        "| legacy endpoint | gateway req/s | gunicorn sync | gateway / sync | target | met "
-        "| gunicorn gthread (8) | gateway / gthread |",
-        "|---|---|---|---|---|---|---|---|",
+        "| legacy endpoint | gateway req/s | gateway at / | gunicorn sync | gateway / sync "
+        "| at / / sync | target | met | gunicorn gthread (8) | gateway / gthread |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     gthread_list_rps = 0.0
     for endpoint in (*GUNICORN_ENDPOINTS, FLOOR):
         path = endpoint.path.format(slug=slug)
-        bases = {"gateway": f"{base}/legacy", "sync": sync.base, "gthread": gthread.base}
+        bases = {
+            "gateway": f"{base}/legacy",
+            "rooted": rooted.base,
+            "sync": sync.base,
+            "gthread": gthread.base,
+        }
         figures = interleaved(
             {
                 name: Request(f"{root}{path}", not_found=endpoint.not_found)
@@ -106,14 +119,14 @@ def gunicorn_table(
             seconds=seconds,
             rounds=rounds,
         )
-        g, s, t = figures["gateway"], figures["sync"], figures["gthread"]
+        g, r, s, t = (figures[name].rps for name in ("gateway", "rooted", "sync", "gthread"))
         if endpoint is ARTICLE_LIST:
-            gthread_list_rps = t.rps
+            gthread_list_rps = t
         target = None if endpoint.not_found else GATEWAY_OVER_SYNC
         lines.append(
-            f"| {endpoint.name} | {g.rps:.0f} | {s.rps:.0f} | **{g.rps / s.rps:.2f}** "
-            f"| {_target(target)} | {_met(g.rps / s.rps, target)} "
-            f"| {t.rps:.0f} | **{g.rps / t.rps:.2f}** |"
+            f"| {endpoint.name} | {g:.0f} | {r:.0f} | {s:.0f} | **{g / s:.2f}** "
+            f"| **{r / s:.2f}** | {_target(target)} | {_met(min(g, r) / s, target)} "
+            f"| {t:.0f} | **{g / t:.2f}** |"
         )
     return lines, gthread_list_rps
 

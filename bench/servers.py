@@ -86,11 +86,17 @@ def _serve(
             proc.wait(timeout=STOP_SECONDS)
 
 
-def gateway(env: Mapping[str, str], manifest: Path = MANIFEST) -> AbstractContextManager[Server]:
-    """``gateway serve`` (one uvicorn worker) with ``manifest``; use in a ``with``."""
+def gateway(
+    env: Mapping[str, str], manifest: Path = MANIFEST, *, at_root: bool = False
+) -> AbstractContextManager[Server]:
+    """``gateway serve`` (one uvicorn worker) with ``manifest``; use in a ``with``. With
+    ``at_root``, the legacy app is served at its own URLs (``legacy_prefix = "/"``)."""
     port = free_port()
     command = [str(BIN / "gateway"), "serve", "--port", str(port)]
-    return _serve(command, {**env, "GATEWAY_MANIFEST": str(manifest)}, port, "/health")
+    served = {**env, "GATEWAY_MANIFEST": str(manifest)}
+    if at_root:
+        served["GATEWAY_LEGACY_PREFIX"] = "/"
+    return _serve(command, served, port, "/_gateway/health" if at_root else "/health")
 
 
 def gunicorn(
