@@ -30,6 +30,17 @@ TEST_SECRET_KEY = "test-notes-session-secret"
 TEST_JWT_SECRET_KEY = "test-notes-jwt-secret-long-enough-for-hs256"
 
 
+@pytest.fixture(scope="module")
+def notes_environment(settings: Settings) -> Iterator[None]:
+    """The notes app reads NOTES_* when the gateway calls its factory: the suite's database."""
+    url = sync_url(settings.database.url).render_as_string(hide_password=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NOTES_SQLALCHEMY_DATABASE_URI", url)
+        patch.setenv("NOTES_SECRET_KEY", TEST_SECRET_KEY)
+        patch.setenv("NOTES_JWT_SECRET_KEY", TEST_JWT_SECRET_KEY)
+        yield
+
+
 @pytest.fixture(scope="session")
 def notes_app(settings: Settings) -> Iterator[Flask]:
     # Flask-SQLAlchemy takes the URL as given: PostgreSQL needs its driver spelled out.

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 
 NOTES_DIR = Path(__file__).resolve().parents[2] / "examples" / "notes"
 
@@ -45,3 +46,11 @@ def api_tokens(client: httpx.Client, username: str, password: str) -> dict[str, 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def dispose_legacy_engines(app: FastAPI) -> None:
+    """The Flask app a gateway built has no shutdown of its own: return its connections."""
+    flask_app = app.state.legacy.wsgi_app
+    with flask_app.app_context():
+        for engine in flask_app.extensions["sqlalchemy"].engines.values():
+            engine.dispose()

@@ -28,11 +28,16 @@ from gateway.cli import main
 from gateway.config.configuration import configure
 from gateway.config.errors import ConfigError
 from gateway.config.manifest import parse_manifest
-from gateway.records.drivers import sync_url
 from gateway.records.store import RecordStore
 from gateway.routing.canary import canary_bucket
-from shared.settings import Settings
-from tests.examples.helpers import NOTES_DIR, MakeUser, api_tokens, bearer, csrf_token
+from tests.examples.helpers import (
+    NOTES_DIR,
+    MakeUser,
+    api_tokens,
+    bearer,
+    csrf_token,
+    dispose_legacy_engines,
+)
 from tests.serving import running_server
 
 MANIFEST = NOTES_DIR / "migration.toml"
@@ -43,21 +48,6 @@ REFUSAL = (
     '{base}/api/token): add it to v2, or list "DELETE /api/token" under keep_on_legacy'
 )
 _CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+"')
-
-
-@pytest.fixture(scope="module")
-def notes_environment(settings: Settings) -> Iterator[None]:
-    """What the gateway's notes apps read (NOTES_*): the suite's database, test secrets.
-
-    As test_notes_gateway.py's fixture, which is not imported: with it, mypy would check that
-    module and conftest.py, whose imports of notes_app it cannot resolve.
-    """
-    url = sync_url(settings.database.url).render_as_string(hide_password=False)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NOTES_SQLALCHEMY_DATABASE_URI", url)
-        patch.setenv("NOTES_SECRET_KEY", "cutover-session-secret")
-        patch.setenv("NOTES_JWT_SECRET_KEY", "cutover-jwt-secret-long-enough-for-hs256")
-        yield
 
 
 def manifest_text(api: str, gateway_lines: str = "") -> str:
@@ -101,11 +91,7 @@ def gateway(prefix: str, api: str, records: RecordStore) -> Iterator[Served]:
         ):
             yield Served(app, legacy, own_client)
     finally:
-        # The Flask app the gateway built has no shutdown of its own: return its connections.
-        flask_app = app.state.legacy.wsgi_app
-        with flask_app.app_context():
-            for engine in flask_app.extensions["sqlalchemy"].engines.values():
-                engine.dispose()
+        dispose_legacy_engines(app)
 
 
 def cookie_attributes(response: httpx.Response) -> list[list[str]]:

@@ -20,34 +20,27 @@ import pytest
 from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlalchemy import delete, select
-from starlette.routing import Mount
 
 from gateway.app import create_app
 from gateway.cli import main
 from gateway.config.configuration import configure, load_config
 from gateway.config.manifest import parse_manifest
-from gateway.records.drivers import sync_url
 from gateway.records.store import RecordStore
 from gateway.records.tables import ShadowComparison
 from gateway.routing.canary import canary_bucket
-from shared.settings import Settings
 from tests.examples.conftest import TEST_JWT_SECRET_KEY, TEST_SECRET_KEY
-from tests.examples.helpers import NOTES_DIR, MakeUser, api_tokens, bearer, sign_in
+from tests.examples.helpers import (
+    NOTES_DIR,
+    MakeUser,
+    api_tokens,
+    bearer,
+    dispose_legacy_engines,
+    sign_in,
+)
 from tests.serving import first_answer, free_port, running_server
 from tests.waiting import wait_until
 
 MANIFEST = NOTES_DIR / "migration.toml"
-
-
-@pytest.fixture(scope="module")
-def notes_environment(settings: Settings) -> Iterator[None]:
-    """The notes app reads NOTES_* when the gateway calls its factory: the suite's database."""
-    url = sync_url(settings.database.url).render_as_string(hide_password=False)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NOTES_SQLALCHEMY_DATABASE_URI", url)
-        patch.setenv("NOTES_SECRET_KEY", TEST_SECRET_KEY)
-        patch.setenv("NOTES_JWT_SECRET_KEY", TEST_JWT_SECRET_KEY)
-        yield
 
 
 @contextmanager
@@ -75,16 +68,6 @@ def shipped(notes_environment: None, records: RecordStore) -> Iterator[str]:
     with running_server(app) as url:
         yield url
     dispose_legacy_engines(app)
-
-
-def dispose_legacy_engines(app: FastAPI) -> None:
-    """The legacy app the gateway built has no shutdown of its own; return its connections."""
-    mounts = [r.app for r in app.routes if isinstance(r, Mount) and r.path == "/legacy"]
-    for mount in mounts:
-        flask_app = mount.wsgi_app
-        with flask_app.app_context():
-            for engine in flask_app.extensions["sqlalchemy"].engines.values():
-                engine.dispose()
 
 
 @pytest.fixture
