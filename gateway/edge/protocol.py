@@ -11,6 +11,8 @@ uvicorn's own httptools protocol with those limits added:
 - a body may not fall silent for ``body_timeout_seconds``: else 408 (the app sees the client
   disconnect);
 - the request line and headers may not pass ``max_header_bytes`` or ``max_headers``: else 431.
+  Only the bytes up to the blank line that ends them count, not a body that shares a read
+  with them (a POST sent in one write, as most clients send it) nor requests pipelined after.
 
 These answers come from the gateway's error renderer (the ``errors`` option), with
 ``Connection: close``. The limits and the renderer are the worker's own configuration, handed
@@ -37,6 +39,13 @@ logger = logging.getLogger(__name__)
 LINGER_SECONDS = 2.0
 TIMEOUT = HTTPStatus.REQUEST_TIMEOUT
 HEADERS_TOO_LARGE = HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+# What ends a header section, and a chunked body (its last chunk, or its trailers): llhttp
+# takes no other spelling (a bare LF is a 400).
+BLANK_LINE = b"\r\n\r\n"
+# The bytes of a blank line that one read can end with, and the next complete.
+SEAM = len(BLANK_LINE) - 1
+# ``_body_left`` of a chunked body: its length is known only once its last chunk is read.
+CHUNKED = -1
 
 
 def error_bytes(render: ErrorRenderer, status: int, detail: str) -> bytes:
@@ -70,6 +79,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._awaiting_headers = True
         self._header_bytes = 0
+        # The end of the last read, when it may hold the start of a blank line.
+        self._seam = b""
+        # What is left of the body being read; None until its first piece.
+        self._body_left: int | None = None
         self._reading_body = False
         self._refused = False
 
@@ -137,16 +150,78 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        """Feed the parser ``data`` in pieces, each within one header section or one body.
+
+        One read may hold the end of a header section, a body and requests pipelined after
+        it, and only header bytes count against ``max_header_bytes``. httptools tells where
+        headers end only by calling ``on_headers_complete`` from inside ``feed_data``, once
+        it has taken the whole read: too late to count, and to refuse before the app starts.
+        Its ``on_header`` comes too late as well (a header is buffered until it ends). So
+        the read is cut where a part of a request can end, found without parsing: a header
+        section at its first blank line, a chunked body at a blank line (one inside its
+        data cuts the body in two, no harm), a body of known length after that length.
+        Whatever the parser is awaiting when a piece starts is what the whole piece is, and
+        a piece of header bytes is counted, and refused if too many, before it is fed. Most
+        reads are one piece; only header sections and chunked bodies are searched.
+        """
         if self._refused:
             return
-        if self._awaiting_headers:
-            self._header_bytes += len(data)
-            if self._header_bytes > self.limits.max_header_bytes:
-                self.refuse(HEADERS_TOO_LARGE, "request headers too large")
-                return
-        elif self._reading_body:
+        if self._reading_body:
             self._arm(self.limits.body_timeout_seconds, TIMEOUT, "request body too slow")
-        super().data_received(data)
+        start = 0
+        while True:
+            end = self._piece_end(data, start)
+            headers = self._awaiting_headers
+            if headers:
+                self._header_bytes += end - start
+                if self._header_bytes > self.limits.max_header_bytes:
+                    self.refuse(HEADERS_TOO_LARGE, "request headers too large")
+                    return
+            if end - start == len(data):  # most reads: one piece
+                super().data_received(data)
+                return
+            # httptools reads any buffer: a piece is a view of the read, not a copy.
+            super().data_received(memoryview(data)[start:end])  # type: ignore[arg-type]
+            if end == len(data) or self._refused or self.transport.is_closing():
+                return
+            # Headers completed in this piece (on_headers_complete zeroed the count) asked
+            # for an upgrade: as uvicorn does, the rest of the read is not parsed as HTTP.
+            if headers and not self._header_bytes and self.parser.should_upgrade():
+                return
+            start = end
+
+    def _piece_end(self, data: bytes, start: int) -> int:
+        """Where the piece of ``data`` from ``start`` ends (see :meth:`data_received`)."""
+        if not self._awaiting_headers:
+            if self._body_left is None:
+                self._body_left = self._content_length()
+            if self._body_left != CHUNKED:
+                end = min(len(data), start + self._body_left)
+                self._body_left -= end - start
+                return end
+        # Else just past the first blank line from ``start``, also one the last read began.
+        seam = self._seam
+        if seam:
+            self._seam = b""
+            found = (seam + data[start : start + SEAM]).find(BLANK_LINE)
+            if found >= 0:
+                return start + found + len(BLANK_LINE) - len(seam)
+        found = data.find(BLANK_LINE, start)
+        if found >= 0:
+            return found + len(BLANK_LINE)
+        self._seam = (seam + data[max(start, len(data) - SEAM) :])[-SEAM:]
+        return len(data)
+
+    def _content_length(self) -> int:
+        """The declared length of the body being read; CHUNKED without one.
+
+        llhttp gives a request no body without Content-Length or chunked Transfer-Encoding,
+        and refuses both at once, two lengths, or any other coding.
+        """
+        for name, value in self.headers:
+            if name == b"content-length":
+                return int(value)
+        return CHUNKED
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -167,6 +242,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._reading_body = False
+        self._body_left = None
         self._awaiting_headers = True  # the next request on this connection
         self._disarm()
         if self._refused and self.cycle is None:

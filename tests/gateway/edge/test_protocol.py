@@ -7,6 +7,7 @@ for time to pass, only for the server to act.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import select
@@ -19,8 +20,11 @@ import httpx
 import pytest
 import uvicorn
 from click.testing import CliRunner
+from fastapi import FastAPI, Request
 from flask import Flask, request
 
+import legacy_flask
+import v2 as conduit_v2
 from gateway import cli
 from gateway.app import create_app
 from gateway.config.configuration import configure, load_config
@@ -31,6 +35,8 @@ from gateway.edge.protocol import GuardedHttpToolsProtocol, configure_protocol, 
 from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
+from tests.gateway.edge.answers import Answer, parsed_answers, parsed_head
+from tests.gateway.probe import ProbeState, probe_blueprint
 from tests.gateways import conduit_config, conduit_gateway
 from tests.serving import running_server
 
@@ -41,13 +47,36 @@ LIMITS = ServerOptions(
     max_headers=30,
 )
 READ_DEADLINE = 15.0
+MIB = 1024 * 1024
+# Past the largest body sent here: a body refused is refused by the edge, not by a body limit.
+BODY_LIMIT = 2 * MIB
+
+
+def _echo_v2(app: FastAPI) -> FastAPI:
+    """Conduit's v2 app plus a view reporting the body it read, as the probe's legacy one does."""
+
+    @app.post("/_probe/echo")
+    async def echo(request: Request) -> dict[str, Any]:
+        data = await request.body()
+        length = request.headers.get("content-length")
+        return {
+            "length": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "content_length": int(length) if length is not None else None,
+        }
+
+    return app
 
 
 @pytest.fixture(scope="module")
 def edge(settings: Settings, database: Database, records: RecordStore) -> Iterator[str]:
     # What gateway.asgi does in a worker: the edge's limits and renderer, from its config.
     configure_protocol(LIMITS, error_renderer(conduit_config()))
-    app = conduit_gateway(settings, database, records)
+    roomy = settings.model_copy(update={"max_body_bytes": BODY_LIMIT})
+    legacy = legacy_flask.create_app(roomy, database=database)
+    legacy.register_blueprint(probe_blueprint(ProbeState()))
+    v2 = _echo_v2(conduit_v2.create_app(roomy, database=database))
+    app = conduit_gateway(roomy, database, records, legacy=legacy, v2=v2)
     try:
         with running_server(app, **uvicorn_settings(LIMITS)) as url:
             yield url
@@ -65,18 +94,25 @@ def _connect(url: str) -> socket.socket:
     return sock
 
 
-def _answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """Read until the server closes: the status, headers and body it sent."""
+def _received(sock: socket.socket) -> bytes:
     data = b""
     while chunk := sock.recv(65536):
         data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
-    return int(status_line.split()[1]), headers, body
+    return data
 
 
-def _assert_refused(answer: tuple[int, dict[str, str], bytes], status: int, words: str) -> None:
+def _answer(sock: socket.socket) -> Answer:
+    """Read until the server closes: the status, headers and body it sent."""
+    head, _, body = _received(sock).partition(b"\r\n\r\n")
+    return *parsed_head(head), body
+
+
+def _answers(sock: socket.socket) -> list[Answer]:
+    """Read until the server closes: each answer it sent."""
+    return parsed_answers(_received(sock))
+
+
+def _assert_refused(answer: Answer, status: int, words: str) -> None:
     code, headers, body = answer
     assert code == status
     assert headers["connection"] == "close"
@@ -157,6 +193,68 @@ def test_headers_past_the_limits_are_refused(
         answer = _answer(sock)
 
     _assert_refused(answer, 431, "request header fields too large")
+
+
+def _echo(side: str, body: bytes, *, headers: str = "", close: bool = True) -> bytes:
+    """A POST of ``body`` to ``side``'s echo view: its head and body, to send as one write."""
+    connection = "Connection: close\r\n" if close else ""
+    head = (
+        f"POST {side}/_probe/echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n{connection}{headers}\r\n"
+    )
+    return head.encode() + body
+
+
+def _echoed(body: bytes) -> dict[str, Any]:
+    return {
+        "length": len(body),
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "content_length": len(body),
+    }
+
+
+def _json_body(size: int) -> bytes:
+    return json.dumps({"article": {"body": "a" * size}}).encode()
+
+
+@pytest.mark.parametrize("size", [100 * 1024, MIB], ids=["100 KB", "1 MB"])
+@pytest.mark.parametrize("side", ["/legacy", "/v2"])
+def test_a_body_sent_in_one_write_with_its_headers_is_the_apps_to_read(
+    edge: str, side: str, size: int
+) -> None:
+    body = _json_body(size)
+    with _connect(edge) as sock:
+        # As clients send a POST: headers and body in one write, so they share the reads.
+        sock.sendall(_echo(side, body))
+        status, _, answer = _answer(sock)
+
+    assert status == 200
+    assert json.loads(answer) == _echoed(body)
+
+
+@pytest.mark.parametrize("side", ["/legacy", "/v2"])
+def test_headers_past_the_limit_are_refused_when_a_body_follows_in_the_same_write(
+    edge: str, side: str
+) -> None:
+    request = _echo(side, _json_body(100 * 1024), headers=f"X-Big: {'a' * 20_000}\r\n")
+    with _connect(edge) as sock:
+        sock.sendall(request)
+        answer = _answer(sock)
+
+    _assert_refused(answer, 431, "request header fields too large")
+
+
+@pytest.mark.parametrize("side", ["/legacy", "/v2"])
+def test_requests_pipelined_after_a_body_are_each_answered(edge: str, side: str) -> None:
+    first, second = _json_body(100 * 1024), _json_body(50 * 1024)
+    with _connect(edge) as sock:
+        sock.sendall(_echo(side, first, close=False) + _echo(side, second))
+        answers = _answers(sock)
+
+    assert [(status, json.loads(body)) for status, _, body in answers] == [
+        (200, _echoed(first)),
+        (200, _echoed(second)),
+    ]
 
 
 def test_an_ordinary_request_still_passes(edge: str) -> None:
