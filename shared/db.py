@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,8 +27,14 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.records.deadlines import (
+    DeadlineAsyncQueuePool,
+    DeadlineQueuePool,
+    async_connect_args,
+    connect_with_deadline,
+    within,
+)
 from gateway.records.drivers import async_url, sync_url
-from shared.pgdeadline import DeadlineAsyncConnection, DeadlineConnection, with_deadline
 from shared.settings import DatabaseSettings
 
 T = TypeVar("T")
@@ -41,7 +47,8 @@ _WRITE_OPTION = "conduit_write"
 # instead of on SQLite's busy handler, which sleeps in growing steps.
 SQLITE_READ_THREADS = 1
 SQLITE_WRITE_THREADS = 1
-# A health probe must answer promptly even when the database does not.
+# A health probe must answer promptly even when the database does not: all its waits end
+# within this (see ``ping``).
 PING_TIMEOUT_SECONDS = 3.0
 
 
@@ -83,14 +90,6 @@ def postgres_deadlines(settings: DatabaseSettings) -> dict[str, Any]:
     }
 
 
-def _connect_with_deadline(engine: Engine, seconds: float) -> None:
-    connection = with_deadline(DeadlineConnection, seconds)
-
-    @event.listens_for(engine, "do_connect")
-    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
-        return connection.connect(*cargs, **cparams)
-
-
 def unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` says the database cannot be reached or answered too late (a 503), as
     opposed to a bug (a 500): refused or broken connections, timeouts, a full pool."""
@@ -113,20 +112,21 @@ class Database:
         else:
             kwargs["pool_size"] = async_kwargs["pool_size"] = settings.pool_size
             kwargs["pool_timeout"] = async_kwargs["pool_timeout"] = settings.pool_timeout_seconds
+            # Pools that hold a checkout in all (a free connection, its pre-ping, connecting
+            # anew) to pool_timeout, and to what is left of ``deadline()``'s block.
+            kwargs["poolclass"] = DeadlineQueuePool
+            async_kwargs["poolclass"] = DeadlineAsyncQueuePool
             kwargs["connect_args"] = postgres_deadlines(settings)
-            async_connection = with_deadline(
-                DeadlineAsyncConnection, settings.client_timeout_seconds
-            )
             async_kwargs["connect_args"] = {
                 **postgres_deadlines(settings),
-                "async_creator_fn": async_connection.connect,
+                **async_connect_args(settings.client_timeout_seconds),
             }
         self.engine: Engine = create_engine(url, **kwargs)
         self.async_engine: AsyncEngine = create_async_engine(
             async_url(settings.url), **async_kwargs
         )
         if not self.is_sqlite:
-            _connect_with_deadline(self.engine, settings.client_timeout_seconds)
+            connect_with_deadline(self.engine, settings.client_timeout_seconds)
         else:
             _install_sqlite_hooks(self.engine, settings.busy_timeout_ms)
             _install_sqlite_hooks(self.async_engine.sync_engine, settings.busy_timeout_ms)
@@ -144,6 +144,14 @@ class Database:
             self._async_write_engine, expire_on_commit=False
         )
 
+    def deadline(self) -> AbstractContextManager[None]:
+        """A block whose waits on the database, all together, end within
+        ``client_timeout_seconds``: the wait for a pooled connection, its pre-ping,
+        connecting, every statement, the reset. A request holds one around all its work, so a
+        frozen server costs it at most that, however many waits the work takes (on SQLite,
+        the busy timeout is the only wait and bounds itself)."""
+        return within(self.settings.client_timeout_seconds)
+
     def session(self, *, write: bool) -> Session:
         return (self._write_sessions if write else self._read_sessions)()
 
@@ -152,14 +160,16 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A write session that commits on success and rolls back on any error."""
-        with self.session(write=True) as session, session.begin():
+        """A write session that commits on success and rolls back on any error, its waits
+        within ``deadline()``."""
+        with self.deadline(), self.session(write=True) as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def async_transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.async_session(write=True) as session, session.begin():
-            yield session
+        with self.deadline():
+            async with self.async_session(write=True) as session, session.begin():
+                yield session
 
     async def run(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """Run ``work`` in one transaction on a connection, committed if it returns.
@@ -168,20 +178,22 @@ class Database:
         of statements. On SQLite it runs in one worker thread on the sync engine: aiosqlite
         moves every statement to its own thread and back (about 2 ms each, measured), pysqlite
         runs the whole unit in a fraction of that. Elsewhere it runs on the async engine's
-        connection through ``run_sync``: no thread at all, every wait still async.
+        connection through ``run_sync``: no thread at all, every wait still async, and all of
+        them within ``deadline()``.
         """
         if self.is_sqlite:
             loop = asyncio.get_running_loop()
             units = self._units(write)
             return await loop.run_in_executor(units, self._run_in_thread, work, write)
-        if not write:
-            # In READ COMMITTED (the default) every statement of a transaction sees its own
-            # snapshot anyway: reading in autocommit loses nothing and saves the BEGIN and
-            # COMMIT round trips.
-            async with self._async_autocommit_engine.connect() as conn:
+        with self.deadline():
+            if not write:
+                # In READ COMMITTED (the default) every statement of a transaction sees its
+                # own snapshot anyway: reading in autocommit loses nothing and saves the
+                # BEGIN and COMMIT round trips.
+                async with self._async_autocommit_engine.connect() as conn:
+                    return await conn.run_sync(work)
+            async with self._async_write_engine.begin() as conn:
                 return await conn.run_sync(work)
-        async with self._async_write_engine.begin() as conn:
-            return await conn.run_sync(work)
 
     def _units(self, write: bool) -> ThreadPoolExecutor:
         # A plain executor hands work to a thread faster than anyio's (60 vs 87 us, measured);
@@ -203,8 +215,11 @@ class Database:
             return work(conn)
 
     async def ping(self) -> bool:
+        # Bounded by ``within``, not by cancelling at a timeout: a psycopg query cancelled in
+        # flight asks the server to cancel it and waits for that, up to 10 s more on a
+        # server that does not answer (measured).
         try:
-            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+            with within(PING_TIMEOUT_SECONDS):
                 async with self.async_engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
         except Exception:

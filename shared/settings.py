@@ -35,9 +35,12 @@ class DatabaseSettings(BaseModel):
     pool_size: int = Field(default=10, ge=1)
     # Every wait on the database has a deadline; past one a request answers 503.
     connect_timeout_seconds: int = Field(default=5, ge=1)
+    # Handing out a pooled connection in all: waiting for a free one, its pre-ping, or
+    # connecting anew when the ping fails.
     pool_timeout_seconds: float = Field(default=5.0, gt=0)
     statement_timeout_seconds: float = Field(default=15.0, gt=0)
-    # The client's own last resort, for a server too frozen to apply statement_timeout.
+    # A request's waits on the database all together, on the client: the last resort for a
+    # server too frozen to apply statement_timeout, above it so a live server's comes first.
     client_timeout_seconds: float = Field(default=20.0, gt=0)
     # A server that stops acknowledging (a network partition) breaks the connection after this.
     tcp_user_timeout_seconds: float = Field(default=10.0, gt=0)

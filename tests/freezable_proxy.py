@@ -2,6 +2,8 @@
 
 While frozen it accepts connections and keeps them open but moves no byte either way, as a
 PostgreSQL that is stopped, swapped out or cut off behind a firewall looks to its clients.
+``freeze()`` takes effect when it returns: no byte sent after it gets through, so a test's
+next request meets a frozen server, never one that still answers a last query.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class FreezableProxy:
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
         self.frozen = threading.Event()
+        # Held while bytes move, so that freezing waits for a move under way to finish.
+        self._moving = threading.Lock()
         self._stop = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.address: tuple[str, int] = self._listener.getsockname()
@@ -42,6 +46,13 @@ class FreezableProxy:
             self._spawn(self._pump, client, upstream)
             self._spawn(self._pump, upstream, client)
 
+    def freeze(self) -> None:
+        with self._moving:
+            self.frozen.set()
+
+    def thaw(self) -> None:
+        self.frozen.clear()
+
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         while not self._stop.is_set():
             if self.frozen.is_set():
@@ -50,13 +61,16 @@ class FreezableProxy:
             readable, _, _ = select.select([source], [], [], _POLL_SECONDS)
             if not readable:
                 continue
-            try:
-                data = source.recv(65536)
-                if not data:
+            with self._moving:
+                if self.frozen.is_set():  # frozen while this pump waited: the bytes stay
+                    continue
+                try:
+                    data = source.recv(65536)
+                    if not data:
+                        break
+                    sink.sendall(data)
+                except OSError:
                     break
-                sink.sendall(data)
-            except OSError:
-                break
         for sock in (source, sink):
             with suppress(OSError):  # the other pump may have shut it already
                 sock.shutdown(socket.SHUT_RDWR)

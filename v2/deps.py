@@ -51,9 +51,11 @@ async def get_tokens(request: Request) -> TokenCore:
 async def get_session(
     request: Request, database: Annotated[Database, Depends(get_database)]
 ) -> AsyncIterator[AsyncSession]:
-    # Safe methods read; the others take SQLite's write lock up front (see shared.db).
-    async with database.async_session(write=request.method not in SAFE_METHODS) as session:
-        yield session
+    # Safe methods read; the others take SQLite's write lock up front (see shared.db). All
+    # the request's waits on the database end within one deadline, the close's included.
+    with database.deadline():
+        async with database.async_session(write=request.method not in SAFE_METHODS) as session:
+            yield session
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]

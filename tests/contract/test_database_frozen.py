@@ -1,22 +1,34 @@
 """A PostgreSQL that stops answering: every wait ends at its deadline in a 503, the workers are
-freed, and both sides recover when it answers again."""
+freed, and both sides (and /health) recover when it answers again.
+
+The database's deadlines are the defaults a user has, but for the one that bounds a request's
+whole wait on the database (``client_timeout_seconds``), set small so that the file is quick.
+Each request's own read timeout is that deadline plus ``ROOM``, which stays below every other
+default wait (connecting, a pooled connection): a request that waited on anything the
+deadline does not bound fails the test, by construction, with nothing timed. /health is held
+to its own ``WAIT_SECONDS`` the same way.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 import legacy_flask
 import v2
 from gateway.app import create_app
 from gateway.records.drivers import sync_url
-from gateway.records.store import RecordStore
+from gateway.records.store import WAIT_SECONDS, RecordStore
 from shared.db import Database
-from shared.settings import Settings
+from shared.settings import DatabaseSettings, Settings
 from tests.freezable_proxy import FreezableProxy
 from tests.gateways import conduit_config
 from tests.inprocess import in_process
@@ -26,62 +38,129 @@ pytestmark = pytest.mark.skipif(
     not SERVER.startswith("postgres"), reason="a frozen server is PostgreSQL's failure"
 )
 UNAVAILABLE = {"errors": {"database": ["unavailable, try again shortly"]}}
+DEGRADED = {"status": "degraded", "database": "unreachable"}
+PATHS = ["/legacy/api/articles", "/legacy/api/tags", "/v2/api/articles", "/v2/api/tags"]
+
+# A request's whole wait on the database (client_timeout_seconds).
+DEADLINE = 1.0
+# How much later than its deadline an answer may come on a busy machine.
+ROOM = 2.0
+_DEFAULTS = DatabaseSettings()
+# The waits the deadline must cut short; each would outlast a request's read timeout alone.
+_OTHER_WAITS = min(_DEFAULTS.connect_timeout_seconds, _DEFAULTS.pool_timeout_seconds)
+assert DEADLINE + ROOM < _OTHER_WAITS
+# SQLAlchemy's default: a pool of N holds N + 10 connections before a request waits for one.
+POOL_OVERFLOW = 10
+
+
+@dataclass
+class Frozen:
+    """The gateway serving both sides, its records included, through a freezable relay."""
+
+    http: httpx.Client
+    proxy: FreezableProxy
+    app: FastAPI
+
+    def get(self, path: str) -> httpx.Response:
+        timeout = WAIT_SECONDS + ROOM if path == "/health" else DEADLINE + ROOM
+        return self.http.get(path, timeout=timeout)
+
+    def get_all(self, paths: list[str]) -> list[httpx.Response]:
+        """``paths`` requested all at once, each from a thread of its own."""
+        with ThreadPoolExecutor(max_workers=len(paths)) as threads:
+            return list(threads.map(self.get, paths))
 
 
 @pytest.fixture
-def frozen_setup(
-    settings: Settings, database: Database
-) -> Iterator[tuple[httpx.Client, FreezableProxy]]:
+def frozen(
+    request: pytest.FixtureRequest, settings: Settings, database: Database
+) -> Iterator[Frozen]:
+    """Every deadline the default but ``DEADLINE``; a test may name more settings."""
+    update: dict[str, Any] = getattr(request, "param", {})
     real = sync_url(SERVER)
     proxy = FreezableProxy((real.host or "127.0.0.1", real.port or 5432))
     with proxy.running():
         host, port = proxy.address
         url = real.set(host=host, port=port).render_as_string(hide_password=False)
-        database_settings = settings.database.model_copy(
-            update={
-                "url": url,
-                "connect_timeout_seconds": 1,
-                "pool_timeout_seconds": 1.0,
-                "statement_timeout_seconds": 1.0,
-                "client_timeout_seconds": 2.0,
-            }
-        )
+        database_settings = DatabaseSettings(url=url, client_timeout_seconds=DEADLINE, **update)
         frail = Database(database_settings)
         frail_settings = settings.model_copy(update={"database": database_settings})
         store = RecordStore(url)
+        # As many legacy threads as requests sent at once, all running from the start: the
+        # requests wait on the database, never for a turn in the legacy app.
+        threads = 2 * (database_settings.pool_size + POOL_OVERFLOW)
         app = create_app(
-            conduit_config(),
+            conduit_config(legacy_threads=threads, legacy_cpu_share=0),
             legacy=legacy_flask.create_app(frail_settings, database=frail),
             v2=v2.create_app(frail_settings, database=frail),
             store=store,
         )
         try:
-            with in_process(app, timeout=60) as http:
-                yield http, proxy
+            with in_process(app) as http:
+                yield Frozen(http, proxy, app)
         finally:
             asyncio.run(frail.dispose_async())
             asyncio.run(store.dispose())
 
 
-def _answers(http: httpx.Client) -> list[httpx.Response]:
-    return [http.get(f"{side}/api/tags") for side in ("/legacy", "/v2")]
+def _statuses(responses: list[httpx.Response]) -> list[int]:
+    return [r.status_code for r in responses]
 
 
-def test_a_frozen_database_is_a_prompt_503_and_recovery_follows(
-    frozen_setup: tuple[httpx.Client, FreezableProxy],
+@pytest.mark.parametrize("path", PATHS)
+def test_a_pooled_connection_to_a_frozen_server_is_a_503_within_the_deadline(
+    frozen: Frozen, path: str
 ) -> None:
-    http, proxy = frozen_setup
-    warm = _answers(http)  # both sides now hold pooled connections
+    warm = frozen.get(path)  # the side's pool now holds a connection, pre-pinged on checkout
 
-    proxy.frozen.set()
-    frozen = _answers(http)
-    health = http.get("/health")
-    proxy.frozen.clear()
-    thawed = _answers(http)
+    frozen.proxy.freeze()
+    response = frozen.get(path)
 
-    assert [r.status_code for r in warm] == [200, 200]
-    assert [r.status_code for r in frozen] == [503, 503]
-    assert [r.json() for r in frozen] == [UNAVAILABLE, UNAVAILABLE]
-    assert all(r.headers["retry-after"] == "5" for r in frozen)
-    assert health.status_code == 503
-    assert [r.status_code for r in thawed] == [200, 200]
+    assert warm.status_code == 200
+    assert response.status_code == 503
+    assert response.json() == UNAVAILABLE
+    assert response.headers["retry-after"] == "5"
+
+
+def test_health_is_degraded_within_its_own_wait(frozen: Frozen) -> None:
+    warm = frozen.get("/health")
+
+    frozen.proxy.freeze()
+    response = frozen.get("/health")
+
+    assert warm.status_code == 200
+    assert response.status_code == 503
+    assert response.json() == DEGRADED
+
+
+@pytest.mark.parametrize("frozen", [{"pool_size": 1}], indirect=True)
+def test_more_requests_at_once_than_the_pools_hold_are_all_503s_and_free_every_thread(
+    frozen: Frozen,
+) -> None:
+    # One more than a pool holds, on each side: the last of each waits for a connection.
+    many = 1 + POOL_OVERFLOW + 1
+    paths = ["/legacy/api/articles"] * many + ["/v2/api/articles"] * many
+    warm = frozen.get_all(paths)  # leaves pooled connections behind
+
+    frozen.proxy.freeze()
+    answers = frozen.get_all([*paths, "/health", "/health"])
+
+    assert set(_statuses(warm)) == {200}
+    assert _statuses(answers) == [503] * len(answers)
+    assert all(r.json() == UNAVAILABLE for r in answers[: len(paths)])
+    # Every legacy request has left the app: the frozen server holds no Flask thread.
+    assert frozen.app.state.legacy.admission.active == 0
+
+
+def test_after_a_thaw_both_sides_and_health_answer_200(frozen: Frozen) -> None:
+    paths = ["/legacy/api/tags", "/v2/api/tags", "/health"]
+    warm = frozen.get_all(paths)  # every pool, the gateway's own included, holds a connection
+
+    frozen.proxy.freeze()
+    stuck = frozen.get_all(paths)  # leaves those connections unanswered, then closed
+    frozen.proxy.thaw()
+    thawed = [frozen.get(path) for path in paths]
+
+    assert _statuses(warm) == [200, 200, 200]
+    assert _statuses(stuck) == [503, 503, 503]
+    assert _statuses(thawed) == [200, 200, 200]
