@@ -25,13 +25,14 @@ from fastapi import FastAPI
 import legacy_flask
 import v2
 from gateway.app import create_app
+from gateway.config.options import GatewayOptions
 from gateway.records.drivers import sync_url
 from gateway.records.store import WAIT_SECONDS, RecordStore
 from shared.db import Database
 from shared.settings import DatabaseSettings, Settings
 from tests.freezable_proxy import FreezableProxy
 from tests.gateways import conduit_config
-from tests.inprocess import in_process
+from tests.serving import running_server
 
 SERVER = os.environ.get("GATEWAY_TEST_DATABASE_URL", "")
 pytestmark = pytest.mark.skipif(
@@ -39,7 +40,11 @@ pytestmark = pytest.mark.skipif(
 )
 UNAVAILABLE = {"errors": {"database": ["unavailable, try again shortly"]}}
 DEGRADED = {"status": "degraded", "database": "unreachable"}
-PATHS = ["/legacy/api/articles", "/legacy/api/tags", "/v2/api/articles", "/v2/api/tags"]
+# Paths as templates: {legacy} is where the legacy app is (/legacy, or '' at the root), and
+# {own} where the gateway's own endpoints are ('' under a prefix, /_gateway at the root).
+PATHS = ["{legacy}/api/articles", "{legacy}/api/tags", "/v2/api/articles", "/v2/api/tags"]
+HEALTH = "{own}/health"
+MODES = pytest.mark.parametrize("legacy_prefix", ["/legacy", "/"], ids=["prefix", "root"])
 
 # A request's whole wait on the database (client_timeout_seconds).
 DEADLINE = 1.0
@@ -60,9 +65,11 @@ class Frozen:
     http: httpx.Client
     proxy: FreezableProxy
     app: FastAPI
+    options: GatewayOptions
 
-    def get(self, path: str) -> httpx.Response:
-        timeout = WAIT_SECONDS + ROOM if path == "/health" else DEADLINE + ROOM
+    def get(self, template: str) -> httpx.Response:
+        timeout = WAIT_SECONDS + ROOM if template == HEALTH else DEADLINE + ROOM
+        path = template.format(legacy=self.options.legacy_base, own=self.options.own_prefix)
         return self.http.get(path, timeout=timeout)
 
     def get_all(self, paths: list[str]) -> list[httpx.Response]:
@@ -73,9 +80,10 @@ class Frozen:
 
 @pytest.fixture
 def frozen(
-    request: pytest.FixtureRequest, settings: Settings, database: Database
+    request: pytest.FixtureRequest, settings: Settings, database: Database, legacy_prefix: str
 ) -> Iterator[Frozen]:
-    """Every deadline the default but ``DEADLINE``; a test may name more settings."""
+    """Every deadline the default but ``DEADLINE``; a test may name more settings. Each test
+    runs with the legacy app under /legacy and at the root (``legacy_prefix``)."""
     update: dict[str, Any] = getattr(request, "param", {})
     real = sync_url(SERVER)
     proxy = FreezableProxy((real.host or "127.0.0.1", real.port or 5432))
@@ -89,15 +97,18 @@ def frozen(
         # As many legacy threads as requests sent at once, all running from the start: the
         # requests wait on the database, never for a turn in the legacy app.
         threads = 2 * (database_settings.pool_size + POOL_OVERFLOW)
+        config = conduit_config(
+            legacy_threads=threads, legacy_cpu_share=0, legacy_prefix=legacy_prefix
+        )
         app = create_app(
-            conduit_config(legacy_threads=threads, legacy_cpu_share=0),
+            config,
             legacy=legacy_flask.create_app(frail_settings, database=frail),
             v2=v2.create_app(frail_settings, database=frail),
             store=store,
         )
         try:
-            with in_process(app) as http:
-                yield Frozen(http, proxy, app)
+            with running_server(app) as url, httpx.Client(base_url=url) as http:
+                yield Frozen(http, proxy, app, config.options)
         finally:
             asyncio.run(frail.dispose_async())
             asyncio.run(store.dispose())
@@ -107,6 +118,7 @@ def _statuses(responses: list[httpx.Response]) -> list[int]:
     return [r.status_code for r in responses]
 
 
+@MODES
 @pytest.mark.parametrize("path", PATHS)
 def test_a_pooled_connection_to_a_frozen_server_is_a_503_within_the_deadline(
     frozen: Frozen, path: str
@@ -122,28 +134,30 @@ def test_a_pooled_connection_to_a_frozen_server_is_a_503_within_the_deadline(
     assert response.headers["retry-after"] == "5"
 
 
+@MODES
 def test_health_is_degraded_within_its_own_wait(frozen: Frozen) -> None:
-    warm = frozen.get("/health")
+    warm = frozen.get(HEALTH)
 
     frozen.proxy.freeze()
-    response = frozen.get("/health")
+    response = frozen.get(HEALTH)
 
     assert warm.status_code == 200
     assert response.status_code == 503
     assert response.json() == DEGRADED
 
 
+@MODES
 @pytest.mark.parametrize("frozen", [{"pool_size": 1}], indirect=True)
 def test_more_requests_at_once_than_the_pools_hold_are_all_503s_and_free_every_thread(
     frozen: Frozen,
 ) -> None:
     # One more than a pool holds, on each side: the last of each waits for a connection.
     many = 1 + POOL_OVERFLOW + 1
-    paths = ["/legacy/api/articles"] * many + ["/v2/api/articles"] * many
+    paths = ["{legacy}/api/articles"] * many + ["/v2/api/articles"] * many
     warm = frozen.get_all(paths)  # leaves pooled connections behind
 
     frozen.proxy.freeze()
-    answers = frozen.get_all([*paths, "/health", "/health"])
+    answers = frozen.get_all([*paths, HEALTH, HEALTH])
 
     assert set(_statuses(warm)) == {200}
     assert _statuses(answers) == [503] * len(answers)
@@ -152,8 +166,9 @@ def test_more_requests_at_once_than_the_pools_hold_are_all_503s_and_free_every_t
     assert frozen.app.state.legacy.admission.active == 0
 
 
+@MODES
 def test_after_a_thaw_both_sides_and_health_answer_200(frozen: Frozen) -> None:
-    paths = ["/legacy/api/tags", "/v2/api/tags", "/health"]
+    paths = ["{legacy}/api/tags", "/v2/api/tags", HEALTH]
     warm = frozen.get_all(paths)  # every pool, the gateway's own included, holds a connection
 
     frozen.proxy.freeze()

@@ -13,6 +13,7 @@ import os
 import select
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,20 +69,40 @@ def _echo_v2(app: FastAPI) -> FastAPI:
     return app
 
 
-@pytest.fixture(scope="module")
-def edge(settings: Settings, database: Database, records: RecordStore) -> Iterator[str]:
+@contextmanager
+def _edge(
+    settings: Settings, database: Database, records: RecordStore, **options: Any
+) -> Iterator[str]:
     # What gateway.asgi does in a worker: the edge's limits and renderer, from its config.
     configure_protocol(LIMITS, error_renderer(conduit_config()))
     roomy = settings.model_copy(update={"max_body_bytes": BODY_LIMIT})
     legacy = legacy_flask.create_app(roomy, database=database)
     legacy.register_blueprint(probe_blueprint(ProbeState()))
     v2 = _echo_v2(conduit_v2.create_app(roomy, database=database))
-    app = conduit_gateway(roomy, database, records, legacy=legacy, v2=v2)
+    app = conduit_gateway(roomy, database, records, legacy=legacy, v2=v2, **options)
     try:
         with running_server(app, **uvicorn_settings(LIMITS)) as url:
             yield url
     finally:
         configure_protocol(ServerOptions(), problem)
+
+
+@pytest.fixture(scope="module")
+def edge(settings: Settings, database: Database, records: RecordStore) -> Iterator[str]:
+    with _edge(settings, database, records) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def rooted_edge(settings: Settings, database: Database, records: RecordStore) -> Iterator[str]:
+    """The same edge with the legacy app at the root (``legacy_prefix = "/"``)."""
+    with _edge(settings, database, records, legacy_prefix="/") as url:
+        yield url
+
+
+# (the server, the path its echo views are under): legacy under /legacy, v2, legacy at /.
+SIDES = [("edge", "/legacy"), ("edge", "/v2"), ("rooted_edge", "")]
+SIDE_IDS = ["legacy", "v2", "legacy at /"]
 
 
 def _address(url: str) -> tuple[str, int]:
@@ -218,12 +239,12 @@ def _json_body(size: int) -> bytes:
 
 
 @pytest.mark.parametrize("size", [100 * 1024, MIB], ids=["100 KB", "1 MB"])
-@pytest.mark.parametrize("side", ["/legacy", "/v2"])
+@pytest.mark.parametrize(("server", "side"), SIDES, ids=SIDE_IDS)
 def test_a_body_sent_in_one_write_with_its_headers_is_the_apps_to_read(
-    edge: str, side: str, size: int
+    request: pytest.FixtureRequest, server: str, side: str, size: int
 ) -> None:
     body = _json_body(size)
-    with _connect(edge) as sock:
+    with _connect(request.getfixturevalue(server)) as sock:
         # As clients send a POST: headers and body in one write, so they share the reads.
         sock.sendall(_echo(side, body))
         status, _, answer = _answer(sock)
@@ -232,13 +253,13 @@ def test_a_body_sent_in_one_write_with_its_headers_is_the_apps_to_read(
     assert json.loads(answer) == _echoed(body)
 
 
-@pytest.mark.parametrize("side", ["/legacy", "/v2"])
+@pytest.mark.parametrize(("server", "side"), SIDES, ids=SIDE_IDS)
 def test_headers_past_the_limit_are_refused_when_a_body_follows_in_the_same_write(
-    edge: str, side: str
+    request: pytest.FixtureRequest, server: str, side: str
 ) -> None:
-    request = _echo(side, _json_body(100 * 1024), headers=f"X-Big: {'a' * 20_000}\r\n")
-    with _connect(edge) as sock:
-        sock.sendall(request)
+    sent = _echo(side, _json_body(100 * 1024), headers=f"X-Big: {'a' * 20_000}\r\n")
+    with _connect(request.getfixturevalue(server)) as sock:
+        sock.sendall(sent)
         answer = _answer(sock)
 
     _assert_refused(answer, 431, "request header fields too large")
