@@ -109,9 +109,7 @@ def _edge_and_router(
         Middleware(
             MigrationRouter,
             manifest=config.manifest,
-            legacy_prefix=options.legacy_prefix,
-            v2_prefix=options.v2_prefix,
-            own_prefix=options.own_prefix,
+            prefixes=options.prefixes,
             sticky=sticky_key(config),
             shadow=shadow,
             legacy_app=sides.legacy.asgi,

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from gateway.config.prefixes import Prefixes
+
 _PREFIX = re.compile(r"^(/[A-Za-z0-9._~\-]+)+$")
 # The legacy app mounted at the root: every path that is not v2's or the gateway's is its.
 ROOT = "/"
@@ -210,6 +212,10 @@ class GatewayOptions(BaseModel):
     def legacy_base(self) -> str:
         """What goes before a legacy app's path: '' for an app at the root."""
         return "" if self.legacy_prefix == ROOT else self.legacy_prefix
+
+    @property
+    def prefixes(self) -> Prefixes:
+        return Prefixes(legacy=self.legacy_base, v2=self.v2_prefix, own=self.own_prefix)
 
     @property
     def own_prefix(self) -> str:

@@ -77,18 +77,15 @@ def hidden_routes(sides: Sides, options: GatewayOptions) -> list[str]:
     legacy app at the root."""
     if options.legacy_base:
         return []
+    prefixes = options.prefixes
+    names = {"v2": ("v2_prefix", prefixes.v2), "gateway": ("gateway_prefix", prefixes.own)}
     problems = []
     for route in sides.legacy.routes:
-        path = route.sample
-        for name, prefix in (
-            ("v2_prefix", options.v2_prefix),
-            ("gateway_prefix", options.own_prefix),
-        ):
-            # The router's own test: v2 takes what is under its prefix, the gateway its too.
-            under = path.startswith(prefix + "/") or (name == "gateway_prefix" and path == prefix)
-            if prefix and under:
-                problems.append(
-                    f"the legacy route {route.path} is hidden by {name} {prefix!r}, "
-                    f"served at the root as well: choose another {name}"
-                )
+        side = prefixes.side(route.sample)
+        if side in names:
+            name, prefix = names[side]
+            problems.append(
+                f"the legacy route {route.path} is hidden by {name} {prefix!r} with the "
+                f"legacy app at the root: choose another {name}"
+            )
     return problems

@@ -1,11 +1,17 @@
 """Pure ASGI middleware that sends each legacy request to the code the manifest names.
 
-For a path under the legacy prefix it finds the owning module; in state ``v2`` (and for the
-canary share of state ``canary``) the request is answered by v2 with the path the client
-sent left as it was: only the scope handed inward names the v2 path. Every answer names who
-served it in ``X-Served-By``; legacy answers of a module whose successor is announced
-(``deprecated`` in the manifest) carry ``Deprecation``, ``Link: rel="successor-version"``
-and ``Sunset``. Safe requests of a module in state ``shadow`` are offered to the shadow.
+A path is v2's under its prefix, the gateway's own under ``own_prefix`` (when the legacy app
+has the root), and otherwise the legacy app's: under its prefix, or anywhere with the legacy
+app at the root (``legacy_prefix`` ''). For a legacy path it finds the owning module; in
+state ``v2`` (and for the canary share of state ``canary``) the request is answered by v2
+with the path the client sent left as it was: only the scope handed inward names the v2
+path. Every answer names who served it in ``X-Served-By``; legacy answers of a module
+whose successor is announced (``deprecated`` in the manifest) carry ``Deprecation``,
+``Link: rel="successor-version"`` and ``Sunset``. Safe requests of a module in state
+``shadow`` are offered to the shadow. A route the module keeps on legacy
+(``keep_on_legacy``) is legacy's in every state, for every canary user, and is neither
+shadowed nor announced as replaced. A WebSocket reaches v2 under its prefix; on a legacy
+path it is refused, since a WSGI app cannot take one.
 
 Given the apps mounted under the two prefixes, it hands requests for them straight to the
 app, with the scope a Starlette ``Mount`` would build: the gateway's own routing and
@@ -23,6 +29,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.config.manifest import Manifest, Module, State
+from gateway.config.prefixes import Prefixes
 from gateway.edge.problems import SERVED_BY as SERVED_BY_HEADER
 from gateway.routing.canary import in_canary
 from gateway.routing.sticky import StickyKey, client_address
@@ -39,9 +46,7 @@ class MigrationRouter:
         app: ASGIApp,
         *,
         manifest: Manifest,
-        legacy_prefix: str,
-        v2_prefix: str,
-        own_prefix: str = "",
+        prefixes: Prefixes,
         sticky: StickyKey = client_address,
         shadow: Shadow | None = None,
         legacy_app: ASGIApp | None = None,
@@ -51,31 +56,18 @@ class MigrationRouter:
         self.legacy_app = legacy_app
         self.v2_app = v2_app
         self.manifest = manifest
-        # '' for a legacy app at the root, which then answers every path of no one else.
-        self.legacy_prefix = "" if legacy_prefix == "/" else legacy_prefix
-        self.v2_prefix = v2_prefix
-        self.own_prefix = own_prefix
+        self.side = prefixes.side
+        self.legacy_prefix = prefixes.legacy
+        self.v2_prefix = prefixes.v2
         self.sticky = sticky
         self.shadow = shadow
-
-    def _side(self, path: str) -> str:
-        """Whose path it is: 'v2', 'gateway' (its own endpoints) or 'legacy'."""
-        if path.startswith(self.v2_prefix + "/"):
-            return "v2"
-        own = self.own_prefix
-        if own and (path == own or path.startswith(own + "/")):
-            return "gateway"
-        legacy = self.legacy_prefix
-        if not legacy or path == legacy or path.startswith(legacy + "/"):
-            return "legacy"
-        return "gateway"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._other(scope, receive, send)
             return
         path: str = scope["path"]
-        side = self._side(path)
+        side = self.side(path)
         headers = [(SERVED_BY, b"gateway")]
         app = self.app
         if side == "v2":
@@ -109,7 +101,7 @@ class MigrationRouter:
         if scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return
-        side = self._side(scope["path"])
+        side = self.side(scope["path"])
         if side == "v2" and self.v2_app is not None:
             app, scope = self._mounted(self.v2_app, self.v2_prefix, scope)
             await app(scope, receive, send)

@@ -173,6 +173,6 @@ def test_a_legacy_route_a_prefix_would_hide_at_the_root_is_refused(records: Reco
         create_app(config, legacy=app, v2=v2_app(), store=records)
 
     assert caught.value.problems == [
-        "the legacy route /v2/old is hidden by v2_prefix '/v2', served at the root as well: "
+        "the legacy route /v2/old is hidden by v2_prefix '/v2' with the legacy app at the root: "
         "choose another v2_prefix"
     ]
