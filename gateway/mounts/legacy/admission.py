@@ -5,19 +5,25 @@ v2: more requests in the app than it can use only make everyone wait longer. So 
 ``limit`` requests are in the app at once (``gateway.mounts.legacy.cpu_share`` moves the limit
 between 1 and ``ceiling``), at most ``queue`` more wait for a turn, in order, for at most
 ``wait_seconds``, and the rest are refused at once with a 503: a fast refusal costs the loop
-almost nothing, a queue without end makes every client wait.
+almost nothing, a queue without end makes every client wait. A waiting request whose client
+has gone is dropped from the queue, never run.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 
 class Overloaded(Exception):
     """No turn in the legacy app: the queue is full, or the wait ran out."""
+
+
+class ClientGone(Exception):
+    """The client left while its request waited for a turn."""
 
 
 class Admission:
@@ -46,25 +52,34 @@ class Admission:
         return len(self._waiters)
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def turn(self, gone: Callable[[], Awaitable[Any]] | None = None) -> AsyncIterator[None]:
+        """A turn in the app, for the block. ``gone()``, awaited only while the request
+        waits, returns when its client has left: the request then leaves the queue
+        (:class:`ClientGone`)."""
         if self.active < self._limit and not self._waiters:
             self.full_throughout = False  # a turn was free: the app was not full
             self.active += 1
         else:
-            await self._wait()
+            await self._wait(gone)
         try:
             yield
         finally:
             self._leave()
 
-    async def _wait(self) -> None:
+    async def _wait(self, gone: Callable[[], Awaitable[Any]] | None) -> None:
         if len(self._waiters) >= self.queue:
             raise Overloaded(f"{self.queue} requests already wait for the legacy app")
         turn = asyncio.get_running_loop().create_future()
         self._waiters.append(turn)
+        watcher = asyncio.ensure_future(gone()) if gone is not None else None
         try:
             async with asyncio.timeout(self.wait_seconds):
-                await turn
+                if watcher is None:
+                    await turn
+                else:
+                    await asyncio.wait({turn, watcher}, return_when=asyncio.FIRST_COMPLETED)
+                    if not turn.done():
+                        raise ClientGone("the client left while it waited for a turn")
         except BaseException as exc:
             if turn.done() and not turn.cancelled():
                 self._leave()  # the turn came just as the wait ended: hand it on
@@ -76,6 +91,11 @@ class Admission:
                 waited = f"no turn in the legacy app within {self.wait_seconds} s"
                 raise Overloaded(waited) from None
             raise
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                if watcher.done() and not watcher.cancelled():
+                    watcher.exception()  # retrieved: whatever it raised, the client is gone
 
     def _leave(self) -> None:
         self.active -= 1

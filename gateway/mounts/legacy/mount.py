@@ -1,13 +1,14 @@
 """The legacy WSGI app as an ASGI app: the bridge, plus what a2wsgi leaves to its caller.
 
+- A request enters the app complete: its body is read first, in the event loop
+  (:mod:`gateway.mounts.legacy.buffering`), so a stalled upload never holds a thread or a
+  turn, and a client that leaves mid-body is never handed to the app (a2wsgi's input would
+  have shown Flask a truncated body as a complete one).
 - At most ``workers`` requests run in the app at once (fewer while its views compute, see
   :mod:`gateway.mounts.legacy.cpu_share`), a bounded number wait, with a deadline, and the rest
-  get a 503 at once (:mod:`gateway.mounts.legacy.admission`).
-
+  get a 503 at once (:mod:`gateway.mounts.legacy.admission`). A waiting request whose client
+  has gone is dropped before it runs.
 - The environ is corrected for Werkzeug (:mod:`gateway.mounts.legacy.environ`).
-- A client that disconnects mid-body looks to a2wsgi's input like the end of the body, so
-  Flask would accept a truncated body of unknown length as complete. Here the disconnect
-  becomes a ``ConnectionError`` on read, which Werkzeug turns into a 400 (ClientDisconnected).
 - If the WSGI app raises instead of answering (Flask normally answers its own errors), the
   client still gets a 500 from the gateway's error renderer; once a response has started,
   the connection is dropped so that a truncated body never looks complete.
@@ -25,8 +26,9 @@ from typing import TYPE_CHECKING
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.edge.problems import SERVED_BY, ErrorRenderer, problem, send_error
-from gateway.mounts.legacy.admission import Admission, Overloaded
+from gateway.mounts.legacy.admission import Admission, ClientGone, Overloaded
 from gateway.mounts.legacy.bridge import WSGIBridge
+from gateway.mounts.legacy.buffering import BufferedBody
 from gateway.mounts.legacy.cpu_share import CPUShareController
 from gateway.mounts.legacy.environ import LegacyEnviron
 
@@ -37,25 +39,6 @@ logger = logging.getLogger(__name__)
 
 # Seconds a client refused for want of a turn in the legacy app is asked to wait.
 OVERLOADED_RETRY_AFTER = 1
-
-
-class BodyInterrupted(ConnectionError):
-    """The client went away before sending the whole request body."""
-
-
-def _guard_body(receive: Receive) -> Receive:
-    complete = False
-
-    async def guarded() -> Message:
-        nonlocal complete
-        message = await receive()
-        if message["type"] == "http.request":
-            complete = not message.get("more_body", False)
-        elif message["type"] == "http.disconnect" and not complete:
-            raise BodyInterrupted("client disconnected before the request body was complete")
-        return message
-
-    return guarded
 
 
 class LegacyMount:
@@ -112,16 +95,24 @@ class LegacyMount:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return  # the legacy app speaks HTTP only; a websocket is refused by not accepting it
+        body = await BufferedBody.read(receive)
+        if body is None:
+            return  # the client left before its request was complete: nobody to answer
         try:
-            async with self.admission.turn():
-                await self._answer(scope, receive, send)
+            # Once the body is read, the connection's next message is its end.
+            async with self.admission.turn(gone=receive):
+                await self._answer(scope, body.receive, send)
+        except ClientGone:
+            return
         except Overloaded as refusal:
             response = self.errors(
                 HTTPStatus.SERVICE_UNAVAILABLE, f"the legacy app is at capacity ({refusal})"
             )
             response.headers["retry-after"] = str(OVERLOADED_RETRY_AFTER)
             response.headers[SERVED_BY] = "gateway"
-            await response(scope, receive, send)
+            await response(scope, body.receive, send)
+        finally:
+            body.close()
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
 
@@ -134,7 +125,7 @@ class LegacyMount:
             await send(message)
 
         try:
-            await self._bridge(scope, _guard_body(receive), tracked_send)
+            await self._bridge(scope, receive, tracked_send)
         except Exception:
             if response_started:
                 raise  # the server drops the connection: the client sees the truncation
