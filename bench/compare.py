@@ -5,13 +5,15 @@ of 3 tags each, follows) and measures, each section against its baseline in the 
 
 - endpoints: v2 against the legacy code it replaces, per endpoint, through the gateway
   (``gateway serve``, one uvicorn worker);
-- gunicorn: the legacy app through the gateway against the same app alone on gunicorn (one
-  sync worker; one gthread worker with 8 threads);
+- gunicorn: the legacy app through the gateway (under /legacy, and at the root) against the
+  same app alone on gunicorn (one sync worker; one gthread worker with 8 threads);
 - probe: a low-rate /v2 probe idle and while wrk saturates a legacy view that waits on the
   database and one that burns CPU (argon2 login), with the legacy throughput reached; and
   the gateway's memory at rest and under load;
 - shadow: the client's latency on three more gateways, the articles module unshadowed, then
   shadowed at 10 % and at 100 %, and the comparisons each shadow recorded.
+- burst: 50 registrations and 50 article posts sent at once, through the gateway and to the
+  legacy app alone on gunicorn with 4 sync workers: served, refused (503), time to the last.
 
 wrk drives each measure; the sides of every ratio are measured alternately, in rounds, and
 the median of the rounds is kept, so load on the machine moves them alike. Every table says
@@ -33,6 +35,7 @@ from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
+from burst import burst_table
 from load import WRK_CONNECTIONS
 from sections import endpoints_table, gunicorn_table, probe_table
 from seed import seed
@@ -40,7 +43,7 @@ from servers import ROOT, environment, gateway, gunicorn, upgrade_database
 from shadow import shadow_table
 
 RESULTS = ROOT / "bench" / "results"
-SECTIONS = ("endpoints", "gunicorn", "probe", "shadow")
+SECTIONS = ("endpoints", "gunicorn", "probe", "shadow", "burst")
 
 
 def run(
@@ -81,6 +84,9 @@ def run(
             lines += ["", *probes]
         if "shadow" in sections:
             lines += ["", *shadow_table(env, seconds=seconds, rounds=rounds)]
+        if "burst" in sections:
+            with gunicorn(env, "sync", workers=4) as four:
+                lines += ["", *burst_table(main, four, seeded.token)]
     return [*lines, ""]
 
 

@@ -100,11 +100,11 @@ def gateway(
 
 
 def gunicorn(
-    env: Mapping[str, str], worker_class: str, threads: int = 1
+    env: Mapping[str, str], worker_class: str, threads: int = 1, workers: int = 1
 ) -> AbstractContextManager[Server]:
-    """The legacy app alone on gunicorn, one worker; use in a ``with``."""
+    """The legacy app alone on gunicorn (one worker unless told); use in a ``with``."""
     port = free_port()
-    command = [str(BIN / "gunicorn"), "legacy_flask:create_app()", "--workers", "1"]
+    command = [str(BIN / "gunicorn"), "legacy_flask:create_app()", "--workers", str(workers)]
     command += ["--worker-class", worker_class, "--threads", str(threads)]
     command += ["--bind", f"127.0.0.1:{port}"]
     return _serve(command, env, port, "/api/tags")
