@@ -67,6 +67,17 @@ def _expired(connection: psycopg.BaseConnection[Any]) -> psycopg.OperationalErro
     return psycopg.OperationalError("no answer from PostgreSQL within the deadline")
 
 
+def _budget(
+    connection: psycopg.BaseConnection[Any], gen: PQGen[Any], seconds: float | None
+) -> float | None:
+    """What a wait of ``seconds`` may take now; an expired connection if nothing is left."""
+    budget = left(seconds)
+    if budget is not None and budget <= 0:
+        gen.close()
+        raise _expired(connection)
+    return budget
+
+
 def _ending(gen: PQGenConn[RV], until: float) -> PQGenConn[RV]:
     """``gen``, stopped with psycopg's own wait timeout once ``until`` passes. psycopg's
     connect resumes the generator at least every 0.1 s, so this bounds a connection attempt
@@ -92,10 +103,7 @@ class DeadlineConnection(psycopg.Connection[Any]):
         return gen if until is None else _ending(gen, until)
 
     def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
-        seconds = left(self.deadline if timeout is None else timeout)
-        if seconds is not None and seconds <= 0:
-            gen.close()
-            raise _expired(self)
+        seconds = _budget(self, gen, self.deadline if timeout is None else timeout)
         try:
             return super().wait(gen, interval, seconds)
         except psycopg.errors._WaitTimeout as exc:  # psycopg's own signal
@@ -118,10 +126,7 @@ class DeadlineAsyncConnection(psycopg.AsyncConnection[Any]):
         interval: float = 0.1,
         timeout: float | None = None,  # noqa: ASYNC109
     ) -> RV:
-        seconds = left(self.deadline if timeout is None else timeout)
-        if seconds is not None and seconds <= 0:
-            gen.close()
-            raise _expired(self)
+        seconds = _budget(self, gen, self.deadline if timeout is None else timeout)
         try:
             return await super().wait(gen, interval, seconds)
         except psycopg.errors._WaitTimeout as exc:
