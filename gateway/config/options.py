@@ -23,6 +23,11 @@ _PREFIX = re.compile(r"^(/[A-Za-z0-9._~\-]+)+$")
 ROOT = "/"
 # Where the gateway's own endpoints go when the legacy app owns the root.
 OWN_PREFIX_AT_ROOT = "/_gateway"
+# Legacy requests that may wait for a turn, and for how long. The wait is generous, so that a
+# burst is served (a client waits 30 s before it gives up, as most do); a real overload
+# still gets a fast 503, since a wait the pace of the app says would pass it is refused.
+LEGACY_QUEUE = 100
+LEGACY_QUEUE_SECONDS = 30.0
 
 
 def split_list(value: Any, separator: str) -> Any:
@@ -154,10 +159,15 @@ class GatewayOptions(BaseModel):
         "requests run at once; 0 always runs legacy_threads",
     )
     legacy_queue: int = Field(
-        default=100, ge=0, description="legacy requests that may wait for a turn; past it, a 503"
+        default=LEGACY_QUEUE,
+        ge=0,
+        description="legacy requests that may wait for a turn; past it, a 503",
     )
     legacy_queue_seconds: float = Field(
-        default=10.0, gt=0, description="how long a legacy request may wait for a turn"
+        default=LEGACY_QUEUE_SECONDS,
+        gt=0,
+        description="how long a legacy request may wait for a turn; one that would wait "
+        "longer, at the rate turns end, gets its 503 at once",
     )
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024,

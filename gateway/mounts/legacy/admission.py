@@ -7,11 +7,17 @@ between 1 and ``ceiling``), at most ``queue`` more wait for a turn, in order, fo
 ``wait_seconds``, and the rest are refused at once with a 503: a fast refusal costs the loop
 almost nothing, a queue without end makes every client wait. A waiting request whose client
 has gone is dropped from the queue, never run.
+
+The deadline may be generous, so that a burst is served rather than shed: a request that
+would wait past it anyway, at the rate turns have been ending lately, is refused at once
+instead of after waiting it out. Without a recent rate (too few turns ended, or none for a
+whole deadline: the app was idle or stuck) a request waits for its deadline as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
@@ -26,8 +32,22 @@ class ClientGone(Exception):
     """The client left while its request waited for a turn."""
 
 
+# The turns that ended lately, whose pace predicts a wait; fewer than RATE_SAMPLES predict
+# nothing (one slow request after an idle spell says little about the next).
+RECENT_TURNS = 64
+RATE_SAMPLES = 8
+
+
 class Admission:
-    def __init__(self, *, ceiling: int, queue: int, wait_seconds: float, limit: int) -> None:
+    def __init__(
+        self,
+        *,
+        ceiling: int,
+        queue: int,
+        wait_seconds: float,
+        limit: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ceiling = ceiling
         self.queue = queue
         self.wait_seconds = wait_seconds
@@ -37,6 +57,8 @@ class Admission:
         self.full_throughout = False
         self._limit = limit
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self._clock = clock
+        self._ended: deque[float] = deque(maxlen=RECENT_TURNS)
 
     @property
     def limit(self) -> int:
@@ -50,6 +72,14 @@ class Admission:
     @property
     def waiting(self) -> int:
         return len(self._waiters)
+
+    def turns_per_second(self) -> float | None:
+        """How fast turns have been ending lately; None without enough recent ones."""
+        ended = self._ended
+        if len(ended) < RATE_SAMPLES or self._clock() - ended[-1] > self.wait_seconds:
+            return None
+        span = ended[-1] - ended[0]
+        return (len(ended) - 1) / span if span > 0 else None
 
     @asynccontextmanager
     async def turn(self, gone: Callable[[], Awaitable[Any]] | None = None) -> AsyncIterator[None]:
@@ -69,6 +99,12 @@ class Admission:
     async def _wait(self, gone: Callable[[], Awaitable[Any]] | None) -> None:
         if len(self._waiters) >= self.queue:
             raise Overloaded(f"{self.queue} requests already wait for the legacy app")
+        rate = self.turns_per_second()
+        if rate is not None and (expected := (len(self._waiters) + 1) / rate) > self.wait_seconds:
+            raise Overloaded(
+                f"a turn in about {expected:.0f} s at {rate:.1f} a second, past the "
+                f"{self.wait_seconds:g} s a request may wait"
+            )
         turn = asyncio.get_running_loop().create_future()
         self._waiters.append(turn)
         watcher = asyncio.ensure_future(gone()) if gone is not None else None
@@ -99,6 +135,7 @@ class Admission:
 
     def _leave(self) -> None:
         self.active -= 1
+        self._ended.append(self._clock())
         self._admit_waiters()
 
     def _admit_waiters(self) -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from starlette.types import Message, Receive, Scope, Send
 
+from gateway.config.options import LEGACY_QUEUE, LEGACY_QUEUE_SECONDS
 from gateway.edge.problems import SERVED_BY, ErrorRenderer, problem, send_error
 from gateway.mounts.legacy.admission import Admission, ClientGone, Overloaded
 from gateway.mounts.legacy.bridge import WSGIBridge
@@ -58,8 +59,8 @@ class LegacyMount:
         *,
         workers: int,
         max_body_bytes: int,
-        queue: int = 100,
-        queue_seconds: float = 10.0,
+        queue: int = LEGACY_QUEUE,
+        queue_seconds: float = LEGACY_QUEUE_SECONDS,
         cpu_share: float | None = None,
         errors: ErrorRenderer = problem,
     ) -> None:

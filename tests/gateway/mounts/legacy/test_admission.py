@@ -257,3 +257,76 @@ def test_a_wait_that_timed_out_just_before_the_turn_came_is_passed_over(
         await _the_third_gets_the_turn(admission, third)
 
     asyncio.run(scenario())
+
+
+# The pace of the app predicts a wait: a request it says would wait past the deadline is
+# refused at once, the others wait. A clock the test moves by hand: nothing here is timed.
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _paced(
+    clock: Clock, turns: int, every: float
+) -> tuple[Admission, AbstractAsyncContextManager[None]]:
+    """A limit of one, ``turns`` already served ``every`` seconds apart, and the turn taken
+    (by the holder returned, which keeps it for as long as it is referenced)."""
+    admission = Admission(ceiling=1, queue=100, wait_seconds=2.05, limit=1, clock=clock)
+    for _ in range(turns):
+        async with admission.turn():
+            clock.now += every
+    holding = admission.turn()
+    await holding.__aenter__()
+    return admission, holding
+
+
+async def _queue_until_refused(admission: Admission, most: int) -> tuple[int, str]:
+    """How many wait before one is refused at once, and the refusal."""
+    for n in range(most):
+        waiter = Waiter(admission)
+        await _one_loop_pass()
+        if waiter.task.done():
+            with pytest.raises(Overloaded) as refused:
+                waiter.task.result()
+            return n, str(refused.value)
+        assert admission.waiting == n + 1
+    return most, ""
+
+
+def test_a_wait_the_apps_pace_says_would_pass_the_deadline_is_refused_at_once() -> None:
+    async def scenario() -> None:
+        clock = Clock()
+        # 10 turns a second: 2.05 s of deadline is 20 places in the queue, not 21.
+        admission, _holding = await _paced(clock, turns=20, every=0.1)
+
+        waiting, refusal = await _queue_until_refused(admission, most=50)
+
+        assert admission.turns_per_second() == pytest.approx(10.0)
+        assert waiting == 20
+        assert refusal == "a turn in about 2 s at 10.0 a second, past the 2.05 s a request may wait"
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("turns", "idle"),
+    [(5, 0.0), (20, 3.0)],
+    ids=["too few turns to tell", "no turn ended for a whole deadline"],
+)
+def test_without_a_recent_pace_requests_wait_for_their_deadline(turns: int, idle: float) -> None:
+    async def scenario() -> None:
+        clock = Clock()
+        admission, _holding = await _paced(clock, turns=turns, every=0.1)
+        clock.now += idle
+
+        waiting, _refusal = await _queue_until_refused(admission, most=50)
+
+        assert admission.turns_per_second() is None
+        assert waiting == 50
+
+    asyncio.run(scenario())
