@@ -93,7 +93,10 @@ def _ending(gen: PQGenConn[RV], until: float) -> PQGenConn[RV]:
     raise psycopg.errors._WaitTimeout("the deadline passed while connecting")
 
 
-class DeadlineConnection(psycopg.Connection[Any]):
+class _Deadlines(psycopg.BaseConnection[Any]):
+    """What both connection classes below share: a connection attempt ends with the block.
+    Listed before psycopg's class, so ``super()`` is the sync or the async one's own."""
+
     deadline: float | None = None
 
     @classmethod
@@ -102,6 +105,8 @@ class DeadlineConnection(psycopg.Connection[Any]):
         gen = super()._connect_gen(conninfo)
         return gen if until is None else _ending(gen, until)
 
+
+class DeadlineConnection(_Deadlines, psycopg.Connection[Any]):
     def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
         seconds = _budget(self, gen, self.deadline if timeout is None else timeout)
         try:
@@ -110,15 +115,7 @@ class DeadlineConnection(psycopg.Connection[Any]):
             raise _expired(self) from exc
 
 
-class DeadlineAsyncConnection(psycopg.AsyncConnection[Any]):
-    deadline: float | None = None
-
-    @classmethod
-    def _connect_gen(cls, conninfo: str = "") -> PQGenConn[Any]:
-        until = _until.get()
-        gen = super()._connect_gen(conninfo)
-        return gen if until is None else _ending(gen, until)
-
+class DeadlineAsyncConnection(_Deadlines, psycopg.AsyncConnection[Any]):
     # psycopg's own signature, overridden: its timeout parameter is not ours to rename.
     async def wait(
         self,
