@@ -7,6 +7,7 @@ manifest with the Conduit example's options.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from shared.db import Database
 from shared.settings import Settings
 
 CONDUIT_MANIFEST = Path(__file__).resolve().parents[1] / "migration.toml"
+# The suite's pass for the legacy process mode sets it (the Makefile's pytest-processes):
+# every gateway built here then serves its legacy app from that many processes.
+LEGACY_PROCESSES = int(os.environ.get("GATEWAY_TEST_LEGACY_PROCESSES") or 0)
 
 # What the shipped manifest's [gateway] table says, for tests that bring their own modules.
 CONDUIT_OPTIONS: dict[str, Any] = {
@@ -34,7 +38,9 @@ CONDUIT_OPTIONS: dict[str, Any] = {
 
 def conduit_config(manifest: str | None = None, **options: Any) -> Config:
     """The shipped configuration, or ``manifest``'s modules with Conduit's options; the
-    process environment is ignored."""
+    process environment is ignored (but for the suite's legacy mode)."""
+    if LEGACY_PROCESSES:
+        options = {"legacy_processes": LEGACY_PROCESSES, **options}
     if manifest is None:
         return configure(load_manifest(CONDUIT_MANIFEST), flags=options, environ={})
     return configure(

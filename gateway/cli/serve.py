@@ -12,6 +12,7 @@ from gateway.cli.records import upgrade
 from gateway.config.configuration import MANIFEST_VARIABLE
 from gateway.config.sources import env_name
 from gateway.edge.protocol import uvicorn_settings
+from gateway.mounts.legacy.pool import LEGACY_SOCKET_VARIABLE
 
 
 def export(args: ConfigArgs) -> None:
@@ -41,11 +42,20 @@ def serve(config_args: ConfigArgs, host: str, port: int, workers: int) -> None:
     # Once, here, before any worker starts: workers never race to migrate.
     upgrade(config, sides)
     export(config_args)
-    # uvicorn's "auto" loop picks uvloop when it is installed; the protocol is httptools'.
-    uvicorn.run(
-        "gateway.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        **uvicorn_settings(config.options.server),
-    )
+    # One set of legacy processes for every worker (legacy_processes), started before them.
+    processes = sides.legacy.asgi.processes
+    if processes is not None:
+        processes.start()
+        os.environ[LEGACY_SOCKET_VARIABLE] = processes.socket_path
+    try:
+        # uvicorn's "auto" loop picks uvloop when it is installed; the protocol is httptools'.
+        uvicorn.run(
+            "gateway.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            **uvicorn_settings(config.options.server),
+        )
+    finally:
+        if processes is not None:
+            processes.stop()

@@ -28,6 +28,8 @@ OWN_PREFIX_AT_ROOT = "/_gateway"
 # still gets a fast 503, since a wait the pace of the app says would pass it is refused.
 LEGACY_QUEUE = 100
 LEGACY_QUEUE_SECONDS = 30.0
+# A legacy process still in one request after this long is killed and replaced (gunicorn's).
+LEGACY_TIMEOUT_SECONDS = 60.0
 
 
 def split_list(value: Any, separator: str) -> Any:
@@ -168,6 +170,21 @@ class GatewayOptions(BaseModel):
         gt=0,
         description="how long a legacy request may wait for a turn; one that would wait "
         "longer, at the rate turns end, gets its 503 at once",
+    )
+    # Processes of its own keep the legacy app's Python work off the interpreter lock that
+    # the event loop serving v2 needs (gateway.mounts.legacy.pool).
+    legacy_processes: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="serve the legacy app from this many worker processes of its own "
+        "(gunicorn's sync workers); 0 runs it on threads in the gateway's process",
+    )
+    legacy_timeout_seconds: float = Field(
+        default=LEGACY_TIMEOUT_SECONDS,
+        gt=0,
+        description="with legacy_processes: a worker still busy with one request after "
+        "this long is killed and replaced, and its client gets a 504",
     )
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024,

@@ -9,6 +9,7 @@ OpenAPI, their routes, their database URL and body limit) without looking at typ
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from gateway.config.loading import load_legacy, load_v2
 from gateway.config.options import GatewayOptions
 from gateway.edge.problems import ErrorRenderer
 from gateway.mounts.legacy.mount import LegacyMount
+from gateway.mounts.legacy.pool import LEGACY_SOCKET_VARIABLE
 from gateway.mounts.v2 import V2Mount
 from gateway.openapi.legacy import Notes, legacy_openapi
 from gateway.openapi.urlmap import (
@@ -71,6 +73,10 @@ class LegacySide:
             cpu_share=options.legacy_cpu_share or None,
             max_body_bytes=self.body_limit,
             errors=errors,
+            processes=options.legacy_processes,
+            process_timeout=options.legacy_timeout_seconds,
+            # Started by `gateway serve` for all its workers, else by this app itself.
+            process_socket=os.environ.get(LEGACY_SOCKET_VARIABLE),
         )
 
     def openapi(self, *, prefix: str, notes: Notes) -> dict[str, Any]:

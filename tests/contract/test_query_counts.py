@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from shared.db import Database
 from tests.conduit import Account, Api
+from tests.gateways import LEGACY_PROCESSES
 
 
 @contextmanager
@@ -48,6 +49,8 @@ def _populate(api: Api, count: int) -> Account:
 def test_listing_twenty_articles_takes_a_constant_number_of_queries(
     api: Api, database: Database, path: str
 ) -> None:
+    if LEGACY_PROCESSES and api.prefix.startswith("/legacy"):
+        pytest.skip("the legacy app's queries run in its own processes, unseen by this listener")
     reader = _populate(api, 20)
 
     with counted_queries(database) as few:

@@ -7,8 +7,7 @@ the same Flask configuration and error handlers as production traffic.
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
+import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,16 +17,20 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 STEP_TIMEOUT = 10.0
+# The views run on the gateway's threads, or in legacy processes forked from the test's
+# process (legacy_processes): what they share with the test must work across a fork.
+_SHARED = multiprocessing.get_context("fork")
 
 
 @dataclass
 class ProbeState:
-    """Shared between the views (in a2wsgi's threads) and the test that drives them."""
+    """Shared between the views (on the gateway's threads or in its legacy processes) and
+    the test that drives them."""
 
     # The streaming view waits for one release per chunk after the first.
-    stream_steps: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
+    stream_steps: Any = field(default_factory=lambda: _SHARED.Semaphore(0))
     # What a body-reading view saw, for requests whose client is gone before the answer.
-    bodies: queue.Queue[tuple[str, int]] = field(default_factory=queue.Queue)
+    bodies: Any = field(default_factory=_SHARED.Queue)
 
 
 def _digest(data: bytes) -> dict[str, Any]:

@@ -125,7 +125,7 @@ def _bodiless(scope: Scope) -> bool:
     return True
 
 
-async def _client_gone(receive: Receive) -> None:
+async def client_gone(receive: Receive) -> None:
     """Returns once the client has disconnected (the only message left to receive)."""
     while True:
         try:
@@ -178,7 +178,7 @@ class WSGIBridge:
                 # Streaming: once the app has read the request body (nobody else may read
                 # from the client), watch for the client leaving.
                 if gone is None and (not body.has_more or _bodiless(scope)):
-                    gone = loop.create_task(_client_gone(receive))
+                    gone = loop.create_task(client_gone(receive))
                 if gone is not None and gone.done():
                     return  # nobody to stream to: the iterable is closed below
                 chunk = await loop.run_in_executor(self.executor, context.run, answer.next)

@@ -4,6 +4,9 @@
   (:mod:`gateway.mounts.legacy.buffering`), so a stalled upload never holds a thread or a
   turn, and a client that leaves mid-body is never handed to the app (a2wsgi's input would
   have shown Flask a truncated body as a complete one).
+- The app runs on threads of the gateway's process (:mod:`gateway.mounts.legacy.bridge`), or
+  with ``processes``, in worker processes of its own (:mod:`gateway.mounts.legacy.pool`),
+  which keeps its Python work off the interpreter lock that the event loop serving v2 needs.
 - At most ``workers`` requests run in the app at once (fewer while its views compute, see
   :mod:`gateway.mounts.legacy.cpu_share`), a bounded number wait, with a deadline, and the rest
   get a 503 at once (:mod:`gateway.mounts.legacy.admission`). A waiting request whose client
@@ -25,13 +28,15 @@ from typing import TYPE_CHECKING
 
 from starlette.types import Message, Receive, Scope, Send
 
-from gateway.config.options import LEGACY_QUEUE, LEGACY_QUEUE_SECONDS
+from gateway.config.options import LEGACY_QUEUE, LEGACY_QUEUE_SECONDS, LEGACY_TIMEOUT_SECONDS
 from gateway.edge.problems import SERVED_BY, ErrorRenderer, problem, send_error
 from gateway.mounts.legacy.admission import Admission, ClientGone, Overloaded
 from gateway.mounts.legacy.bridge import WSGIBridge
 from gateway.mounts.legacy.buffering import BufferedBody
 from gateway.mounts.legacy.cpu_share import CPUShareController
 from gateway.mounts.legacy.environ import LegacyEnviron
+from gateway.mounts.legacy.pool import LegacyProcesses
+from gateway.mounts.legacy.remote import ProcessBridge, Unanswered
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -43,7 +48,7 @@ OVERLOADED_RETRY_AFTER = 1
 
 
 class LegacyMount:
-    """ASGI app serving a WSGI app on ``workers`` threads.
+    """ASGI app serving a WSGI app on ``workers`` threads, or from ``processes``.
 
     ``max_body_bytes`` caps a body sent without Content-Length (Flask enforces its own
     ``MAX_CONTENT_LENGTH`` on the others); the gateway passes the Flask app's own limit when
@@ -63,9 +68,23 @@ class LegacyMount:
         queue_seconds: float = LEGACY_QUEUE_SECONDS,
         cpu_share: float | None = None,
         errors: ErrorRenderer = problem,
+        processes: int = 0,
+        process_timeout: float = LEGACY_TIMEOUT_SECONDS,
+        process_socket: str | None = None,
     ) -> None:
         self.wsgi_app = app
         self.errors = errors
+        fixed = LegacyEnviron(app, max_body_bytes=max_body_bytes)
+        self.processes: LegacyProcesses | None = None
+        self._bridge: WSGIBridge | ProcessBridge
+        if processes:
+            self.processes = LegacyProcesses(
+                fixed, count=processes, timeout=process_timeout, socket_path=process_socket
+            )
+            workers, cpu_share = processes, None
+            self._bridge = ProcessBridge(self.processes, wait_seconds=queue_seconds)
+        else:
+            self._bridge = WSGIBridge(fixed, threads=workers)
         # Adapting, it starts from one request at a time and grows while the views wait.
         self.admission = Admission(
             ceiling=workers,
@@ -74,13 +93,14 @@ class LegacyMount:
             limit=1 if cpu_share else workers,
         )
         self.controller = CPUShareController(self.admission, share=cpu_share) if cpu_share else None
-        fixed = LegacyEnviron(app, max_body_bytes=max_body_bytes)
-        self._bridge = WSGIBridge(fixed, threads=workers)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """For as long as the server runs: adapt the number of requests in the app; then let
-        its threads go."""
+        """For as long as the server runs: the legacy processes, or the adapting number of
+        requests in the app; then let its threads or processes go."""
+        processes = self.processes
+        if processes is not None:
+            await asyncio.to_thread(processes.start)
         task = None
         if self.controller is not None:
             task = asyncio.create_task(self.controller.run(), name="legacy-cpu-share")
@@ -91,7 +111,10 @@ class LegacyMount:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
-            self._bridge.shutdown()
+            if isinstance(self._bridge, WSGIBridge):
+                self._bridge.shutdown()
+            if processes is not None:
+                await asyncio.to_thread(processes.stop)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -127,6 +150,13 @@ class LegacyMount:
 
         try:
             await self._bridge(scope, receive, tracked_send)
+        except (Overloaded, ClientGone):
+            raise  # no turn after all (a process bridge's wait): the caller answers
+        except Unanswered as failure:
+            if response_started:
+                raise
+            logger.error("legacy %s: %s", scope["path"], failure)
+            await send_error(self.errors, failure.status, str(failure), scope, receive, send)
         except Exception:
             if response_started:
                 raise  # the server drops the connection: the client sees the truncation

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import multiprocessing
 import socket
 import threading
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,7 @@ from gateway.mounts.legacy.mount import LegacyMount
 from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
-from tests.gateways import conduit_gateway
+from tests.gateways import LEGACY_PROCESSES, conduit_gateway
 from tests.serving import running_server
 from tests.waiting import wait_until
 
@@ -35,17 +36,35 @@ READ_SECONDS = 20.0
 BODY_DEADLINE = ServerOptions(body_timeout_seconds=3 * READ_SECONDS)
 
 
+# The app runs on the gateway's threads or in legacy processes forked from this one
+# (legacy_processes): what it shares with the tests must work across a fork.
+_SHARED = multiprocessing.get_context("fork")
+
+
+def _slots(count: int) -> dict[str, int]:
+    """Options for ``count`` legacy requests at once, in the mode the suite runs."""
+    return {"legacy_processes": count} if LEGACY_PROCESSES else {"legacy_threads": count}
+
+
 class RecordingApp:
     """A WSGI app that answers each request with the size and hash of the body it read, and
     whose /held requests wait for ``release``."""
 
     def __init__(self) -> None:
-        self.paths: list[str] = []
-        self.entered = threading.Semaphore(0)
-        self.release = threading.Event()
+        self._arrived = _SHARED.SimpleQueue()
+        self._paths: list[str] = []
+        self.entered = _SHARED.Semaphore(0)
+        self.release = _SHARED.Event()
+
+    @property
+    def paths(self) -> list[str]:
+        """The paths of the requests that reached the app, in order."""
+        while not self._arrived.empty():
+            self._paths.append(self._arrived.get())
+        return self._paths
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        self.paths.append(environ["PATH_INFO"])
+        self._arrived.put(environ["PATH_INFO"])
         data = environ["wsgi.input"].read()
         if environ["PATH_INFO"] == "/held":
             self.entered.release()
@@ -89,12 +108,12 @@ def _stalled_upload(url: str, path: str) -> socket.socket:
     return sock
 
 
-@pytest.mark.parametrize("threads", [1, 10])
+@pytest.mark.parametrize("slots", [1, 10])
 def test_stalled_uploads_leave_a_get_answered_at_once(
-    settings: Settings, database: Database, records: RecordStore, threads: int
+    settings: Settings, database: Database, records: RecordStore, slots: int
 ) -> None:
     app = RecordingApp()
-    with serving(settings, database, records, app, legacy_threads=threads) as (url, gateway):
+    with serving(settings, database, records, app, **_slots(slots)) as (url, gateway):
         stalled = [_stalled_upload(url, "/legacy/upload") for _ in range(12)]
         try:
             wait_until(lambda: gateway.started >= 12, timeout=READ_SECONDS, message="12 uploads")
@@ -112,7 +131,7 @@ def test_a_request_whose_client_left_while_it_waited_is_never_run(
 ) -> None:
     app = RecordingApp()
     # A queue deadline longer than any wait here: only the client's leaving ends the wait.
-    options = {"legacy_threads": 1, "legacy_cpu_share": 0, "legacy_queue_seconds": 3 * READ_SECONDS}
+    options = {**_slots(1), "legacy_cpu_share": 0, "legacy_queue_seconds": 3 * READ_SECONDS}
     with serving(settings, database, records, app, **options) as (url, gateway):
         admission = gateway.app.state.legacy.admission
         with httpx.Client(base_url=url, timeout=READ_SECONDS) as http:
