@@ -39,9 +39,13 @@ run: setup
 	$(BIN)/gateway serve --host $(HOST) --port $(PORT)
 
 # Not part of `test`: load against real servers, SQLite then a throw-away PostgreSQL; the
-# table goes to bench/results/<date>-compare.md. wrk comes from Debian's packages.
+# table goes to bench/results/<date>-compare.md. wrk and nginx (the front of the two-service
+# deployment the gateway is compared with) come from Debian's packages; nginx is looked for
+# in /usr/sbin too, which a user's PATH may lack.
 bench: setup
 	@command -v wrk >/dev/null || { apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; }
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx \
+		|| { apt-get install -y nginx || { apt-get update && apt-get install -y nginx; }; }
 	$(BIN)/python bench/compare.py --database sqlite
 	$(BIN)/python -m tests.postgres $(BIN)/python bench/compare.py --database postgresql
 

@@ -12,6 +12,10 @@ of 3 tags each, follows) and measures, each section against its baseline in the 
   the gateway's memory at rest and under load;
 - shadow: the client's latency on three more gateways, the articles module unshadowed, then
   shadowed at 10 % and at 100 %, and the comparisons each shadow recorded.
+- deployments: the gateway (``--workers`` 1 and 2, and again in its legacy process mode)
+  against the two-service deployment it replaces, nginx in front of gunicorn (legacy, 4 sync
+  workers) and uvicorn (v2, 2 workers): each list alone and both at once, the /v2 probe idle
+  and with legacy saturated, a write burst, and the memory (PSS) of all their processes;
 - burst: 50 registrations and 50 article posts sent at once, through the gateway and to the
   legacy app alone on gunicorn with 4 sync workers: served, refused (503), time to the last.
 
@@ -36,6 +40,7 @@ from datetime import date
 from pathlib import Path
 
 from burst import burst_table
+from deployments import deployments_table
 from load import WRK_CONNECTIONS
 from sections import endpoints_table, gunicorn_table, probe_table
 from seed import seed
@@ -43,7 +48,8 @@ from servers import ROOT, environment, gateway, gunicorn, upgrade_database
 from shadow import shadow_table
 
 RESULTS = ROOT / "bench" / "results"
-SECTIONS = ("endpoints", "gunicorn", "probe", "shadow", "burst")
+# In run order: the bursts write articles that would head the article list measured after.
+SECTIONS = ("endpoints", "gunicorn", "probe", "shadow", "deployments", "burst")
 
 
 def run(
@@ -84,9 +90,12 @@ def run(
             lines += ["", *probes]
         if "shadow" in sections:
             lines += ["", *shadow_table(env, seconds=seconds, rounds=rounds)]
-        if "burst" in sections:
-            with gunicorn(env, "sync", workers=4) as four:
-                lines += ["", *burst_table(main, four, seeded.token)]
+    # With the first gateway stopped: each deployment runs alone, on the cores and in PSS.
+    if "deployments" in sections:
+        lines += ["", *deployments_table(env, seeded.token, seconds=seconds, rounds=rounds)]
+    if "burst" in sections:
+        with gateway(env) as main, gunicorn(env, "sync", workers=4) as four:
+            lines += ["", *burst_table(main, four, seeded.token)]
     return [*lines, ""]
 
 

@@ -69,12 +69,12 @@ def parse_wrk(output: str, what: str, *, not_found: bool = False) -> Figures:
     return Figures(float(rps[1]), percentiles["50"], percentiles["99"], int(requests[1]))
 
 
-def wrk(request: Request, *, seconds: int) -> Figures:
-    """One wrk run: 1 thread, ``WRK_CONNECTIONS`` connections, ``seconds`` long."""
+def wrk(request: Request, *, seconds: int, connections: int = WRK_CONNECTIONS) -> Figures:
+    """One wrk run: 1 thread, ``connections`` connections, ``seconds`` long."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_script(request))
     try:
-        command = ["wrk", "--latency", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s"]
+        command = ["wrk", "--latency", "-t1", f"-c{connections}", f"-d{seconds}s"]
         output = subprocess.run(
             [*command, "-s", script.name, request.url],
             capture_output=True,
@@ -150,14 +150,15 @@ class Probe:
 
 
 def probe_under_load(
-    probe_url: str, load: Request | None, *, seconds: int
+    probe_url: str, load: Request | None, *, seconds: int, connections: int = WRK_CONNECTIONS
 ) -> tuple[float, float, float]:
-    """The probe's p50 and p99 (ms) while ``load`` runs on wrk (or idle), and the load's req/s."""
+    """The probe's p50 and p99 (ms) while ``load`` runs on wrk with ``connections`` (or idle),
+    and the load's req/s."""
     with Probe(probe_url) as probe:
         if load is None:
             time.sleep(seconds)  # the probe runs alone for as long as a loaded run lasts
             rps = 0.0
         else:
-            rps = wrk(load, seconds=seconds).rps
+            rps = wrk(load, seconds=seconds, connections=connections).rps
     p50, p99 = probe.percentiles()
     return p50, p99, rps

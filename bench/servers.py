@@ -1,18 +1,22 @@
 """Real servers on loopback for the benchmark: free ports, start and stop with deadlines.
 
-Every server is one process (``gateway serve`` runs uvicorn in-process with one worker, and
-gunicorn is given one worker), so its pid is the one whose memory and CPU time are read.
+By default every server is one process (``gateway serve`` runs uvicorn in-process with one
+worker, and gunicorn is given one worker), so its pid is the one whose memory and CPU time are
+read. Given more workers (``gateway serve --workers N`` runs uvicorn's multiprocess
+supervisor), a server is a tree of processes: its memory is summed over the tree
+(``tree_pss_mib``, ``tree_rss_mib``).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +34,14 @@ QUIET_SECONDS = 60.0  # for a server to finish its background work after a load
 class Server:
     base: str  # http://127.0.0.1:<port>
     pid: int
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A setup a client reaches at one address, served by one or more process trees."""
+
+    base: str
+    pids: tuple[int, ...]  # the roots (a master, or a lone process)
 
 
 def free_port() -> int:
@@ -68,46 +80,67 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"nothing answered {url} within {START_SECONDS:g} s")
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL past the deadline. A master killed so leaves its workers
+    behind: those found under it beforehand are killed too."""
+    below = tree_pids(proc.pid)[1:] if proc.poll() is None else []
+    proc.terminate()
+    try:
+        proc.wait(timeout=STOP_SECONDS)
+        return
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=STOP_SECONDS)
+    for pid in below:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 @contextmanager
-def _serve(
+def serve(
     command: Sequence[str], env: Mapping[str, str], port: int, probe: str
 ) -> Iterator[Server]:
+    """Run ``command``, wait until ``probe`` (a path) answers on ``port``, stop it at exit."""
     proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base + probe, proc)
         yield Server(base, proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=STOP_SECONDS)
+        _stop(proc)
 
 
 def gateway(
-    env: Mapping[str, str], manifest: Path = MANIFEST, *, at_root: bool = False
+    env: Mapping[str, str], manifest: Path = MANIFEST, *, at_root: bool = False, workers: int = 1
 ) -> AbstractContextManager[Server]:
-    """``gateway serve`` (one uvicorn worker) with ``manifest``; use in a ``with``. With
-    ``at_root``, the legacy app is served at its own URLs (``legacy_prefix = "/"``)."""
+    """``gateway serve --workers N`` (one uvicorn worker unless told) with ``manifest``; use
+    in a ``with``. With ``at_root``, the legacy app is served at its own URLs
+    (``legacy_prefix = "/"``)."""
     port = free_port()
-    command = [str(BIN / "gateway"), "serve", "--port", str(port)]
+    command = [str(BIN / "gateway"), "serve", "--port", str(port), "--workers", str(workers)]
     served = {**env, "GATEWAY_MANIFEST": str(manifest)}
     if at_root:
         served["GATEWAY_LEGACY_PREFIX"] = "/"
-    return _serve(command, served, port, "/_gateway/health" if at_root else "/health")
+    return serve(command, served, port, "/_gateway/health" if at_root else "/health")
 
 
 def gunicorn(
-    env: Mapping[str, str], worker_class: str, threads: int = 1, workers: int = 1
+    env: Mapping[str, str],
+    worker_class: str,
+    threads: int = 1,
+    workers: int = 1,
+    *,
+    script_name: str = "",
 ) -> AbstractContextManager[Server]:
-    """The legacy app alone on gunicorn (one worker unless told); use in a ``with``."""
+    """The legacy app alone on gunicorn (one worker unless told); use in a ``with``. With a
+    ``script_name`` (``/legacy``), gunicorn takes it off every path into ``SCRIPT_NAME``,
+    as the gateway does for the legacy prefix, and answers only under it."""
     port = free_port()
     command = [str(BIN / "gunicorn"), "legacy_flask:create_app()", "--workers", str(workers)]
     command += ["--worker-class", worker_class, "--threads", str(threads)]
     command += ["--bind", f"127.0.0.1:{port}"]
-    return _serve(command, env, port, "/api/tags")
+    served = {**env, "SCRIPT_NAME": script_name} if script_name else env
+    return serve(command, served, port, f"{script_name}/api/tags")
 
 
 def rss_mib(pid: int) -> float:
@@ -118,10 +151,51 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def pss_mib(pid: int) -> float:
+    """A process's proportional set size: its private pages, and each page it shares divided
+    by the number of processes mapping it, so a tree's sum counts forked pages once."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no Pss for process {pid}")
+
+
+def tree_pids(pid: int) -> list[int]:
+    """A process and its descendants, the process first. Children are listed per thread
+    (``task/<tid>/children``), so each of its threads is asked; one that exits meanwhile
+    is left out."""
+    pids = [pid]
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return []
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:
+            continue
+        for child in children:
+            pids += tree_pids(int(child))
+    return pids
+
+
+def _tree_sum(pid: int, measure: Callable[[int], float]) -> float:
+    total = 0.0
+    for member in tree_pids(pid):
+        with suppress(FileNotFoundError):  # exited since it was listed
+            total += measure(member)
+    return total
+
+
 def tree_rss_mib(pid: int) -> float:
-    """The resident memory of a process and its children (the shadow's replay process)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return rss_mib(pid) + sum(tree_rss_mib(int(child)) for child in children)
+    """The resident memory of a process and its children (the shadow's replay process). Pages
+    the tree shares (a master's, forked) count once per process: see ``tree_pss_mib``."""
+    return _tree_sum(pid, rss_mib)
+
+
+def tree_pss_mib(pid: int) -> float:
+    """The proportional memory of a process and its descendants (a master and its workers)."""
+    return _tree_sum(pid, pss_mib)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -12,6 +12,15 @@ PROBE_P99_OVER_IDLE = 1.5
 # ... while that legacy load reaches at least gunicorn gthread's req/s on the article list.
 # Client p99 with the articles module shadowed at 100 % over the same with no shadow.
 SHADOW_P99_OVER_OFF = 1.1
+# The gateway against the two-service deployment (nginx, gunicorn and uvicorn) on one machine:
+# the /v2 probe's p99 with legacy saturated over its idle p99 is at most PROBE_P99_OVER_IDLE
+# and at most this many times the two services' same ratio;
+DEPLOY_PROBE_OVER_TWO_SERVICES = 1.2
+# v2's req/s while both sides are loaded at once, and legacy's alone, over the two services';
+DEPLOY_V2_BOTH_OVER_TWO_SERVICES = 0.9
+DEPLOY_LEGACY_OVER_TWO_SERVICES = 0.9
+# the memory of all its processes (PSS) over the two services' (and a write burst: no 503).
+DEPLOY_PSS_OVER_TWO_SERVICES = 0.7
 
 
 def verdict(met: bool, why: str = "") -> str:
