@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TYPED := shared gateway v2 legacy_flask migrations bench examples/notes/notes_app examples/notes/notes_v2
 
-.PHONY: help setup run test lint typecheck pytest-sqlite pytest-postgres bench
+.PHONY: help setup run test lint typecheck pytest-sqlite pytest-postgres pytest-processes bench
 
 help:
 	@echo "make run   - serve the gateway with demo data on http://$(HOST):$(PORT)"
@@ -51,7 +51,7 @@ bench: setup
 
 # Each pytest pass is its own target, added to `test`; pytest exits non-zero (5) when it
 # collects nothing, so an empty pass fails too.
-test: lint typecheck pytest-sqlite pytest-postgres
+test: lint typecheck pytest-sqlite pytest-postgres pytest-processes
 
 lint: setup
 	$(BIN)/ruff check .
@@ -68,3 +68,12 @@ pytest-sqlite: setup
 # are); tests/postgres.py starts it, sets GATEWAY_TEST_DATABASE_URL and removes it afterwards.
 pytest-postgres: setup
 	$(BIN)/python -m tests.postgres $(BIN)/pytest
+
+# The legacy app served by processes of its own (legacy_processes), the production mode: the
+# tests of what it must keep (the legacy mount, the edge, the contract, the bridges, the
+# shadow) pass again in that mode, on PostgreSQL; tests/gateways.py reads the variable.
+PROCESS_TESTS := tests/gateway/mounts/legacy/test_mount.py tests/gateway/mounts/legacy/test_buffering.py \
+	tests/gateway/mounts/legacy/test_environ.py tests/gateway/edge tests/contract \
+	tests/gateway/bridges tests/gateway/shadow
+pytest-processes: setup
+	$(BIN)/python -m tests.postgres env GATEWAY_TEST_LEGACY_PROCESSES=2 $(BIN)/pytest $(PROCESS_TESTS)

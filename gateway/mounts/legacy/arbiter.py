@@ -49,6 +49,10 @@ def _forget_parent_state() -> None:
     for thing in gc.get_objects():
         if isinstance(thing, Engine):
             thing.dispose(close=False)
+    # What the workers inherit stays out of their collector's sight: a collection writes to
+    # every object it walks, which would copy each page the workers could have shared.
+    gc.collect()
+    gc.freeze()
 
 
 def _stop_when_orphaned(lifeline: int) -> None:

@@ -124,6 +124,8 @@ class ProcessBridge:
         gone = asyncio.ensure_future(client_gone(receive))
         gone.add_done_callback(lambda _: writer.transport.abort())
         started = False
+        loop = asyncio.get_running_loop()
+        sent = loop.time()
         try:
             async with asyncio.timeout(self.answer_seconds):
                 kind, payload = await _read_frame(reader)
@@ -146,6 +148,11 @@ class ProcessBridge:
                 return  # the client left: nobody to answer
             if started:
                 raise  # the server drops the connection: the client sees the truncation
+            if loop.time() - sent >= self.processes.timeout:  # gunicorn stopped it for that
+                raise Unanswered(
+                    HTTPStatus.GATEWAY_TIMEOUT,
+                    f"the legacy app did not answer within {self.processes.timeout:g} s",
+                ) from None
             raise Unanswered(
                 HTTPStatus.BAD_GATEWAY, "the legacy process ended without answering"
             ) from None

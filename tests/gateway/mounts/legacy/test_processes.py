@@ -1,0 +1,258 @@
+"""``legacy_processes``: the legacy app served by processes of its own, through real servers.
+
+The app sees the environ it would see on threads; gunicorn replaces a worker that dies or
+is stuck past the timeout, the gateway its arbiter; v2 answers while every legacy process
+is busy; ``gateway serve`` shares one set of processes between its workers and takes them
+down with it, even when it is killed.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from gateway.records.store import RecordStore
+from shared.db import Database
+from shared.settings import Settings
+from tests.gateways import conduit_gateway
+from tests.serving import first_answer, free_port, running_server
+from tests.waiting import wait_until
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+DEADLINE_SECONDS = 30.0
+# Shared with the app's processes, which are forked from this one.
+_SHARED = multiprocessing.get_context("fork")
+HELD = _SHARED.Event()
+ENTERED = _SHARED.Semaphore(0)
+
+
+def _app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    path = environ["PATH_INFO"]
+    if path == "/environ":
+        body = environ["wsgi.input"].read()
+        seen = {k: v for k, v in environ.items() if isinstance(v, str)}
+        answer = {
+            "environ": seen,
+            "body": body.decode(),
+            "multiprocess": environ["wsgi.multiprocess"],
+        }
+    elif path == "/held":
+        ENTERED.release()
+        answer = {"released": HELD.wait(DEADLINE_SECONDS)}
+    else:
+        answer = {"pid": os.getpid()}
+    data = json.dumps(answer).encode()
+    start_response(
+        "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
+
+
+@contextmanager
+def _serving(
+    settings: Settings, database: Database, records: RecordStore, **options: Any
+) -> Iterator[httpx.Client]:
+    HELD.clear()
+    app = conduit_gateway(settings, database, records, legacy=_app, **options)
+    try:
+        with (
+            running_server(app) as url,
+            httpx.Client(base_url=url, timeout=DEADLINE_SECONDS) as http,
+        ):
+            yield http
+    finally:
+        HELD.set()
+
+
+def _environ_seen(http: httpx.Client) -> dict[str, Any]:
+    answer = http.post(
+        "/legacy/environ?a=1&b=%C3%A9",
+        content=b"field=value",
+        headers={
+            "Host": "legacy.test",
+            "Cookie": "session=abc",
+            "X-Custom": "yes",
+            "Content-Type": "text/plain",
+        },
+    )
+    assert answer.status_code == 200
+    seen: dict[str, Any] = answer.json()
+    seen["environ"].pop("REMOTE_PORT")  # each connection has its own
+    # Each server listens on a port of its own.
+    assert seen["environ"].pop("SERVER_PORT") == str(http.base_url.port)
+    return seen
+
+
+def test_the_app_sees_the_environ_it_sees_on_threads(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
+    with _serving(settings, database, records, legacy_processes=0) as http:
+        on_threads = _environ_seen(http)
+    with _serving(settings, database, records, legacy_processes=2) as http:
+        in_processes = _environ_seen(http)
+
+    assert in_processes["environ"] == on_threads["environ"]
+    assert in_processes["environ"]["SCRIPT_NAME"] == "/legacy"
+    assert in_processes["environ"]["QUERY_STRING"] == "a=1&b=%C3%A9"
+    assert in_processes["body"] == on_threads["body"] == "field=value"
+    assert in_processes["multiprocess"] is True
+
+
+def test_a_killed_worker_is_replaced_and_requests_go_on(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
+    with _serving(settings, database, records, legacy_processes=1) as http:
+        first = http.get("/legacy/pid").json()["pid"]
+        assert first != os.getpid()
+        os.kill(first, signal.SIGKILL)
+        # The next request waits for gunicorn's replacement to take it.
+        after = http.get("/legacy/pid")
+
+    assert after.status_code == 200
+    assert after.json()["pid"] != first
+
+
+def test_a_view_stuck_past_the_timeout_gets_a_504_and_its_worker_is_replaced(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
+    options = {"legacy_processes": 1, "legacy_timeout_seconds": 1}
+    with _serving(settings, database, records, **options) as http:
+        stuck = http.get("/legacy/held")
+        after = http.get("/legacy/pid")
+
+    assert stuck.status_code == 504
+    assert stuck.json() == {"errors": {"server": ["gateway timeout"]}}  # in Conduit's shape
+    assert after.status_code == 200
+
+
+def test_v2_answers_while_every_legacy_process_is_busy(
+    settings: Settings, database: Database, records: RecordStore
+) -> None:
+    with (
+        _serving(settings, database, records, legacy_processes=2) as http,
+        ThreadPoolExecutor(2) as pool,
+    ):
+        held = [pool.submit(http.get, "/legacy/held") for _ in range(2)]
+        for _ in held:
+            assert ENTERED.acquire(timeout=DEADLINE_SECONDS), "a held request never arrived"
+        v2 = http.get("/v2/api/tags")
+        HELD.set()
+        answers = [future.result(DEADLINE_SECONDS) for future in held]
+
+    assert v2.status_code == 200
+    assert [a.json() for a in answers] == [{"released": True}] * 2
+
+
+PID_APP = """\
+import os
+
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/pid")
+def pid():
+    return {"pid": os.getpid(), "parent": os.getppid()}
+"""
+
+
+def _children(pid: int) -> list[int]:
+    """Every thread's children: a restarted arbiter is the child of the thread that watched."""
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+
+
+@contextmanager
+def _gateway_serve(tmp_path: Path, *flags: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``gateway serve`` on a Flask app of its own, from its folder, as a team runs it."""
+    (tmp_path / "pidapp.py").write_text(PID_APP, encoding="utf-8")
+    manifest = tmp_path / "migration.toml"
+    records = f"sqlite:///{tmp_path / 'records.db'}"
+    manifest.write_text(f'[gateway]\nlegacy = "pidapp:app"\ndatabase = "{records}"\n')
+    port = free_port()
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *flags]
+    with log.open("wb") as output:
+        proc = subprocess.Popen(command, cwd=tmp_path, stdout=output, stderr=output)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        first_answer(f"{base}/health", proc, output=log.read_text, timeout=DEADLINE_SECONDS)
+        yield proc, base
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(timeout=DEADLINE_SECONDS)
+
+
+def _gone(pids: Iterable[int]) -> bool:
+    return not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+def test_gateway_serve_shares_one_set_of_processes_between_its_workers(tmp_path: Path) -> None:
+    flags = ("--workers", "2", "--legacy-processes", "2")
+    with _gateway_serve(tmp_path, *flags) as (proc, base):
+        with httpx.Client(base_url=base, timeout=DEADLINE_SECONDS) as http:
+            seen = [http.get("/legacy/pid").json() for _ in range(20)]
+        arbiters = {answer["parent"] for answer in seen}
+        workers = {answer["pid"] for answer in seen}
+        (arbiter,) = arbiters  # one arbiter for both gateway workers
+        assert arbiter in _children(proc.pid)
+        assert workers <= set(_children(arbiter))
+        proc.terminate()
+        proc.wait(timeout=DEADLINE_SECONDS)
+        wait_until(
+            lambda: _gone([arbiter, *workers]),
+            timeout=DEADLINE_SECONDS,
+            message="the legacy processes to stop with the gateway",
+        )
+
+
+def test_the_legacy_processes_stop_when_the_gateway_is_killed(tmp_path: Path) -> None:
+    with _gateway_serve(tmp_path, "--legacy-processes", "1") as (proc, base):
+        answer = httpx.get(f"{base}/legacy/pid", timeout=DEADLINE_SECONDS).json()
+        proc.kill()  # no shutdown of its own: the arbiter must notice
+        proc.wait(timeout=DEADLINE_SECONDS)
+        wait_until(
+            lambda: _gone([answer["parent"], answer["pid"]]),
+            timeout=DEADLINE_SECONDS,
+            message="the legacy processes to stop once the gateway was killed",
+        )
+
+
+def test_a_killed_arbiter_is_started_again(tmp_path: Path) -> None:
+    with (
+        _gateway_serve(tmp_path, "--legacy-processes", "1") as (proc, base),
+        httpx.Client(base_url=f"{base}/legacy", timeout=DEADLINE_SECONDS) as http,
+    ):
+        first = http.get("/pid").json()
+        os.kill(first["parent"], signal.SIGKILL)
+
+        def served_anew() -> dict[str, int] | None:
+            answer = http.get("/pid")  # a 503 while no arbiter listens
+            if answer.status_code != 200:
+                return None
+            # The dead arbiter's orphaned worker may still answer once before it leaves.
+            seen: dict[str, int] = answer.json()
+            arbiter = seen["parent"]
+            return seen if arbiter != first["parent"] and arbiter in _children(proc.pid) else None
+
+        again = wait_until(served_anew, timeout=DEADLINE_SECONDS, message="a new arbiter")
+
+    assert again["parent"] != first["parent"]
