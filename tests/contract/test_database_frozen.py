@@ -31,7 +31,7 @@ from gateway.records.store import WAIT_SECONDS, RecordStore
 from shared.db import Database
 from shared.settings import DatabaseSettings, Settings
 from tests.freezable_proxy import FreezableProxy
-from tests.gateways import conduit_config
+from tests.gateways import LEGACY_PROCESSES, conduit_config
 from tests.serving import running_server
 
 SERVER = os.environ.get("GATEWAY_TEST_DATABASE_URL", "")
@@ -95,11 +95,15 @@ def frozen(
         frail_settings = settings.model_copy(update={"database": database_settings})
         store = RecordStore(url)
         # As many legacy threads as requests sent at once, all running from the start: the
-        # requests wait on the database, never for a turn in the legacy app.
+        # requests wait on the database, never for a turn in the legacy app. In processes,
+        # one each for the legacy requests a test sends at once (each has a pool of its own).
         threads = 2 * (database_settings.pool_size + POOL_OVERFLOW)
-        config = conduit_config(
-            legacy_threads=threads, legacy_cpu_share=0, legacy_prefix=legacy_prefix
+        slots = (
+            {"legacy_processes": database_settings.pool_size + POOL_OVERFLOW}
+            if LEGACY_PROCESSES
+            else {"legacy_threads": threads, "legacy_cpu_share": 0}
         )
+        config = conduit_config(legacy_prefix=legacy_prefix, **slots)
         app = create_app(
             config,
             legacy=legacy_flask.create_app(frail_settings, database=frail),
