@@ -70,10 +70,10 @@ pytest-postgres: setup
 	$(BIN)/python -m tests.postgres $(BIN)/pytest
 
 # The legacy app served by processes of its own (legacy_processes), the production mode: the
-# tests of what it must keep (the legacy mount, the edge, the contract, the bridges, the
+# tests of what it must keep (the legacy mount, the edge, the contract's legacy side, the
 # shadow) pass again in that mode, on PostgreSQL; tests/gateways.py reads the variable.
 PROCESS_TESTS := tests/gateway/mounts/legacy/test_mount.py tests/gateway/mounts/legacy/test_buffering.py \
 	tests/gateway/mounts/legacy/test_environ.py tests/gateway/edge tests/contract \
-	tests/gateway/bridges tests/gateway/shadow
+	tests/gateway/shadow
 pytest-processes: setup
 	$(BIN)/python -m tests.postgres env GATEWAY_TEST_LEGACY_PROCESSES=2 $(BIN)/pytest $(PROCESS_TESTS)
