@@ -7,7 +7,6 @@ the same Flask configuration and error handlers as production traffic.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +15,9 @@ from flask import Blueprint, Response, redirect, request, stream_with_context, u
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from tests.forked import SHARED
+
 STEP_TIMEOUT = 10.0
-# The views run on the gateway's threads, or in legacy processes forked from the test's
-# process (legacy_processes): what they share with the test must work across a fork.
-_SHARED = multiprocessing.get_context("fork")
 
 
 @dataclass
@@ -28,9 +26,9 @@ class ProbeState:
     the test that drives them."""
 
     # The streaming view waits for one release per chunk after the first.
-    stream_steps: Any = field(default_factory=lambda: _SHARED.Semaphore(0))
+    stream_steps: Any = field(default_factory=lambda: SHARED.Semaphore(0))
     # What a body-reading view saw, for requests whose client is gone before the answer.
-    bodies: Any = field(default_factory=_SHARED.Queue)
+    bodies: Any = field(default_factory=SHARED.Queue)
 
 
 def _digest(data: bytes) -> dict[str, Any]:

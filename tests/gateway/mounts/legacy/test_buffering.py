@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import multiprocessing
 import socket
 import threading
 from collections.abc import Iterable, Iterator
@@ -23,6 +22,7 @@ from gateway.mounts.legacy.mount import LegacyMount
 from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
+from tests.forked import SHARED
 from tests.gateways import LEGACY_PROCESSES, conduit_gateway
 from tests.serving import running_server
 from tests.waiting import wait_until
@@ -36,11 +36,6 @@ READ_SECONDS = 20.0
 BODY_DEADLINE = ServerOptions(body_timeout_seconds=3 * READ_SECONDS)
 
 
-# The app runs on the gateway's threads or in legacy processes forked from this one
-# (legacy_processes): what it shares with the tests must work across a fork.
-_SHARED = multiprocessing.get_context("fork")
-
-
 def _slots(count: int) -> dict[str, int]:
     """Options for ``count`` legacy requests at once, in the mode the suite runs."""
     return {"legacy_processes": count} if LEGACY_PROCESSES else {"legacy_threads": count}
@@ -51,10 +46,10 @@ class RecordingApp:
     whose /held requests wait for ``release``."""
 
     def __init__(self) -> None:
-        self._arrived = _SHARED.SimpleQueue()
+        self._arrived = SHARED.SimpleQueue()
         self._paths: list[str] = []
-        self.entered = _SHARED.Semaphore(0)
-        self.release = _SHARED.Event()
+        self.entered = SHARED.Semaphore(0)
+        self.release = SHARED.Event()
 
     @property
     def paths(self) -> list[str]:

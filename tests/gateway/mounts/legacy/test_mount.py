@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ import pytest
 from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
+from tests.forked import SHARED
 from tests.gateway.probe import ProbeState
 from tests.gateways import LEGACY_PROCESSES, conduit_gateway
 from tests.serving import running_server
@@ -174,10 +174,7 @@ def _in_chunks(data: bytes, size: int) -> Iterator[bytes]:
         yield data[start : start + size]
 
 
-# The views run on the gateway's threads or in legacy processes forked from this one
-# (legacy_processes): what they share with the tests must work across a fork.
-_SHARED = multiprocessing.get_context("fork")
-CLOSES = _SHARED.Value("i", 0)
+CLOSES = SHARED.Value("i", 0)
 
 
 class _Closing:
@@ -195,8 +192,8 @@ class _Closing:
 
 
 # /ticks streams a tick each time the test releases one; its end is recorded.
-TICKS = _SHARED.Semaphore(0)
-TICKS_CLOSED = _SHARED.Event()
+TICKS = SHARED.Semaphore(0)
+TICKS_CLOSED = SHARED.Event()
 
 
 def _ticks(start_response: StartResponse) -> Iterator[bytes]:

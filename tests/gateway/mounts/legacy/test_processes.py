@@ -9,7 +9,6 @@ down with it, even when it is killed.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -25,6 +24,7 @@ import httpx
 from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
+from tests.forked import SHARED
 from tests.gateways import conduit_gateway
 from tests.serving import first_answer, free_port, running_server
 from tests.waiting import wait_until
@@ -33,10 +33,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 DEADLINE_SECONDS = 30.0
-# Shared with the app's processes, which are forked from this one.
-_SHARED = multiprocessing.get_context("fork")
-HELD = _SHARED.Event()
-ENTERED = _SHARED.Semaphore(0)
+HELD = SHARED.Event()
+ENTERED = SHARED.Semaphore(0)
 
 
 def _app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
