@@ -78,51 +78,37 @@ class ProcessBridge:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = await _request_frames(scope, receive)
-        reader, writer = await self._turn(receive)
-        try:
-            writer.write(request)
-            await writer.drain()
-            await self._relay(reader, writer, receive, send)
-        finally:
-            writer.transport.abort()  # the worker has sent all it will; nothing to linger for
-
-    async def _turn(self, receive: Receive) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         try:
             reader, writer = await asyncio.open_unix_connection(self.processes.socket_path)
         except OSError as exc:
             raise Overloaded("the legacy processes are not taking requests") from exc
-        ready = asyncio.ensure_future(reader.readexactly(1))
-        gone = asyncio.ensure_future(client_gone(receive))
-        try:
-            async with asyncio.timeout(self.wait_seconds):
-                await asyncio.wait({ready, gone}, return_when=asyncio.FIRST_COMPLETED)
-            if not ready.done():
-                raise ClientGone("the client left while it waited for a legacy process")
-            ready.result()
-        except TimeoutError:
-            writer.transport.abort()
-            raise Overloaded(f"no legacy process free within {self.wait_seconds:g} s") from None
-        except asyncio.IncompleteReadError:
-            writer.transport.abort()
-            raise Overloaded("the legacy process closed the connection unused") from None
-        except BaseException:
-            writer.transport.abort()
-            raise
-        finally:
-            ready.cancel()
-            gone.cancel()
-        return reader, writer
-
-    async def _relay(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        # Once the client has gone, the connection is cut: the worker stops, the read ends.
+        # One watcher for the whole exchange: once the client has gone the connection is cut,
+        # so whatever waits on it (a turn, the answer) ends at once, and the worker stops.
         gone = asyncio.ensure_future(client_gone(receive))
         gone.add_done_callback(lambda _: writer.transport.abort())
+        try:
+            await self._turn(reader, gone)
+            writer.write(request)
+            await writer.drain()
+            await self._relay(reader, gone, send)
+        finally:
+            gone.cancel()
+            writer.transport.abort()  # the worker has sent all it will; nothing to linger for
+
+    async def _turn(self, reader: asyncio.StreamReader, gone: asyncio.Future[None]) -> None:
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await reader.readexactly(1)  # READY: a worker took the connection
+        except TimeoutError:
+            raise Overloaded(f"no legacy process free within {self.wait_seconds:g} s") from None
+        except (asyncio.IncompleteReadError, ConnectionError):
+            if gone.done():
+                raise ClientGone("the client left while it waited for a legacy process") from None
+            raise Overloaded("the legacy process closed the connection unused") from None
+
+    async def _relay(
+        self, reader: asyncio.StreamReader, gone: asyncio.Future[None], send: Send
+    ) -> None:
         started = False
         loop = asyncio.get_running_loop()
         sent = loop.time()
@@ -156,8 +142,6 @@ class ProcessBridge:
             raise Unanswered(
                 HTTPStatus.BAD_GATEWAY, "the legacy process ended without answering"
             ) from None
-        finally:
-            gone.cancel()
 
 
 async def _send_start(kind: bytes, payload: bytes, send: Send) -> bool:

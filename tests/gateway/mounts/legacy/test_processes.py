@@ -2,12 +2,14 @@
 
 The app sees the environ it would see on threads; gunicorn replaces a worker that dies or
 is stuck past the timeout, the gateway its arbiter; v2 answers while every legacy process
-is busy; ``gateway serve`` shares one set of processes between its workers and takes them
-down with it, even when it is killed.
+is busy; a request whose client leaves while no process is free never runs; ``gateway
+serve`` shares one set of processes between its workers and takes them down with it, even
+when it is killed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -20,7 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from starlette.types import Message
 
+from gateway.mounts.legacy.admission import ClientGone
+from gateway.mounts.legacy.pool import LegacyProcesses
+from gateway.mounts.legacy.remote import ProcessBridge
 from gateway.records.store import RecordStore
 from shared.db import Database
 from shared.settings import Settings
@@ -35,10 +41,12 @@ if TYPE_CHECKING:
 DEADLINE_SECONDS = 30.0
 HELD = SHARED.Event()
 ENTERED = SHARED.Semaphore(0)
+ARRIVED = SHARED.SimpleQueue()  # every path that reached the app
 
 
 def _app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     path = environ["PATH_INFO"]
+    ARRIVED.put(path)
     if path == "/environ":
         body = environ["wsgi.input"].read()
         seen = {k: v for k, v in environ.items() if isinstance(v, str)}
@@ -254,3 +262,71 @@ def test_a_killed_arbiter_is_started_again(tmp_path: Path) -> None:
         again = wait_until(served_anew, timeout=DEADLINE_SECONDS, message="a new arbiter")
 
     assert again["parent"] != first["parent"]
+
+
+def _arrived() -> list[str]:
+    paths = []
+    while not ARRIVED.empty():
+        paths.append(ARRIVED.get())
+    return paths
+
+
+async def _call(bridge: ProcessBridge, path: str, *, leaves: asyncio.Event) -> list[Message]:
+    """One request through ``bridge``, whose client leaves once ``leaves`` is set."""
+    messages: list[Message] = [{"type": "http.request", "body": b"", "more_body": False}]
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"test")],
+    }
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        if messages:
+            return messages.pop()
+        await leaves.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await bridge(scope, receive, send)
+    return sent
+
+
+def test_a_request_whose_client_leaves_while_no_process_is_free_is_never_run() -> None:
+    """A request may wait for a worker to accept its connection (another gateway worker's
+    requests hold them all); its client leaving ends the wait, and it never runs."""
+    _arrived()
+    HELD.clear()
+    processes = LegacyProcesses(_app, count=1, timeout=DEADLINE_SECONDS)
+    bridge = ProcessBridge(processes, wait_seconds=DEADLINE_SECONDS)
+
+    async def scenario() -> tuple[list[Message], BaseException | None]:
+        stays, leaves = asyncio.Event(), asyncio.Event()
+        held = asyncio.create_task(_call(bridge, "/held", leaves=stays))
+        assert await asyncio.to_thread(ENTERED.acquire, True, DEADLINE_SECONDS)
+        # Its client leaves at once: whenever that is seen, the only worker is still held.
+        waiting = asyncio.create_task(_call(bridge, "/gone", leaves=leaves))
+        leaves.set()
+        outcome = (await asyncio.gather(waiting, return_exceptions=True))[0]
+        HELD.set()
+        answered = await asyncio.wait_for(held, DEADLINE_SECONDS)
+        return answered, outcome if isinstance(outcome, BaseException) else None
+
+    processes.start()
+    try:
+        answered, outcome = asyncio.run(scenario())
+        after = asyncio.run(_call(bridge, "/after", leaves=asyncio.Event()))
+    finally:
+        HELD.set()
+        processes.stop()
+
+    assert isinstance(outcome, ClientGone)
+    assert answered[0]["status"] == after[0]["status"] == 200
+    assert _arrived() == ["/held", "/after"]  # the request whose client left never ran
