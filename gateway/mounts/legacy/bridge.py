@@ -31,6 +31,15 @@ if TYPE_CHECKING:
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
+def response_start(status: int, headers: Iterable[tuple[str, str]]) -> Message:
+    """The ASGI start of an answer from a WSGI status code and header list."""
+    encoded = [
+        (name.strip().lower().encode("latin-1"), value.strip().encode("latin-1"))
+        for name, value in headers
+    ]
+    return {"type": "http.response.start", "status": status, "headers": encoded}
+
+
 class _Answer:
     """One request's run of the WSGI app; its methods run on a worker thread."""
 
@@ -57,12 +66,7 @@ class _Answer:
     ) -> Callable[[bytes], object]:
         if exc_info is not None and self.started:
             raise exc_info[1].with_traceback(exc_info[2])
-        code = int(status.split(" ", 1)[0])
-        encoded = [
-            (name.strip().lower().encode("latin-1"), value.strip().encode("latin-1"))
-            for name, value in headers
-        ]
-        self.start = {"type": "http.response.start", "status": code, "headers": encoded}
+        self.start = response_start(int(status.split(" ", 1)[0]), headers)
         return self.write
 
     def write(self, chunk: bytes) -> None:

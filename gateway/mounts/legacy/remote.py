@@ -17,10 +17,10 @@ from http import HTTPStatus
 from typing import Any
 
 from a2wsgi.wsgi import build_environ
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from gateway.mounts.legacy.admission import ClientGone, Overloaded
-from gateway.mounts.legacy.bridge import client_gone
+from gateway.mounts.legacy.bridge import client_gone, response_start
 from gateway.mounts.legacy.pool import LegacyProcesses
 from gateway.mounts.legacy.wire import (
     BODY,
@@ -115,7 +115,8 @@ class ProcessBridge:
         try:
             async with asyncio.timeout(self.answer_seconds):
                 kind, payload = await _read_frame(reader)
-            started = await _send_start(kind, payload, send)
+            await _send_start(kind, payload, send)
+            started = True
             while True:
                 kind, payload = await _read_frame(reader)
                 if kind not in (BODY, LAST, END):
@@ -144,16 +145,10 @@ class ProcessBridge:
             ) from None
 
 
-async def _send_start(kind: bytes, payload: bytes, send: Send) -> bool:
+async def _send_start(kind: bytes, payload: bytes, send: Send) -> None:
     if kind == FAILED:
         raise Unanswered(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
     if kind != START:
         raise Unanswered(HTTPStatus.BAD_GATEWAY, f"unexpected frame {kind!r}")
     start: dict[str, Any] = json.loads(payload)
-    headers = [
-        (name.strip().lower().encode("latin-1"), value.strip().encode("latin-1"))
-        for name, value in start["headers"]
-    ]
-    message: Message = {"type": "http.response.start", "status": start["status"]}
-    await send({**message, "headers": headers})
-    return True
+    await send(response_start(start["status"], start["headers"]))
