@@ -1,13 +1,15 @@
-"""``gateway serve``: check everything, upgrade the records once, then run uvicorn's workers."""
+"""``gateway serve``: check everything, upgrade the records once, then serve with uvicorn."""
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import click
 import uvicorn
 
 from gateway.cli.common import ConfigArgs, config_options, load_checked, read_config
+from gateway.cli.prefork import serve_forked
 from gateway.cli.records import upgrade
 from gateway.config.configuration import MANIFEST_VARIABLE
 from gateway.config.sources import env_name
@@ -33,7 +35,7 @@ def export(args: ConfigArgs) -> None:
     default=1,
     show_default=True,
     type=click.IntRange(min=1),
-    help="uvicorn worker processes.",
+    help="uvicorn worker processes, forked from one built gateway.",
 )
 def serve(config_args: ConfigArgs, host: str, port: int, workers: int) -> None:
     """Check the configuration, upgrade the gateway's records, then serve with uvicorn."""
@@ -47,15 +49,15 @@ def serve(config_args: ConfigArgs, host: str, port: int, workers: int) -> None:
     if processes is not None:
         processes.start()
         os.environ[LEGACY_SOCKET_VARIABLE] = processes.socket_path
+    settings = uvicorn_settings(config.options.server)
     try:
-        # uvicorn's "auto" loop picks uvloop when it is installed; the protocol is httptools'.
-        uvicorn.run(
-            "gateway.asgi:app",
-            host=host,
-            port=port,
-            workers=workers,
-            **uvicorn_settings(config.options.server),
-        )
+        if workers == 1:
+            # uvicorn's "auto" loop picks uvloop when it is installed; the protocol is httptools'.
+            uvicorn.run("gateway.asgi:app", host=host, port=port, **settings)
+        else:
+            # Built here, from what the workers would read, then forked into them.
+            app = importlib.import_module("gateway.asgi").app
+            serve_forked(app, host=host, port=port, workers=workers, uvicorn=settings)
     finally:
         if processes is not None:
             processes.stop()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import shutil
 import signal
 import socket
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway.mounts.legacy.arbiter import fork_arbiter
+from gateway.mounts.legacy.forking import release
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -154,12 +156,11 @@ class LegacyProcesses:
                 return False
 
     def _watch(self) -> None:
-        """Reap the arbiter; start it again whenever it dies after it served, until the
-        gateway stops."""
+        """Wait for the arbiter to end; start it again whenever it dies after it served, until
+        the gateway stops."""
         while True:
-            _, status = os.waitpid(self._pid, 0)
-            os.close(self._lifeline)
-            self.exit_code = os.waitstatus_to_exitcode(status)
+            self.exit_code = _wait_exit(self._pid)
+            release(self._lifeline)
             if self._stopping.is_set() or not self._served:
                 break
             logger.error("the legacy arbiter exited (%s); starting it again", self.exit_code)
@@ -170,3 +171,29 @@ class LegacyProcesses:
                     break
                 self._pid, self._lifeline = fork_arbiter(self._app, self._settings)
         self._exited.set()
+
+
+def _wait_exit(pid: int) -> int | None:
+    """Wait for child ``pid`` to end: its exit code, or None when another waiter reaped it.
+
+    Under ``gateway serve --workers N``, gunicorn's arbiter shares this process and reaps
+    every child it has (``waitpid(-1)``); a pidfd still tells this thread when it ended.
+    """
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:  # already reaped
+        return None
+    try:
+        select.select([pidfd], [], [])  # readable once the process has ended
+        try:
+            ended = os.waitid(os.P_PIDFD, pidfd, os.WEXITED)
+        except ChildProcessError:
+            return None
+        return None if ended is None else _exit_code(ended)
+    finally:
+        os.close(pidfd)
+
+
+def _exit_code(ended: os.waitid_result) -> int:
+    """As :func:`os.waitstatus_to_exitcode` gives it: a signal's number negated."""
+    return ended.si_status if ended.si_code == os.CLD_EXITED else -ended.si_status

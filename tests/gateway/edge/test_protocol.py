@@ -330,14 +330,15 @@ def test_gateway_serve_runs_uvicorn_with_the_guarded_protocol(
     monkeypatch.setenv("GATEWAY_SERVER__HEADER_TIMEOUT_SECONDS", "3")
     monkeypatch.delenv("GATEWAY_SERVER__MAX_HEADERS", raising=False)
 
-    flags = ["--port", "8123", "--workers", "2", "--server-max-headers", "40"]
+    # One worker is uvicorn.run's; forked workers are tests/gateway/cli/test_serve.py's.
+    flags = ["--port", "8123", "--server-max-headers", "40"]
     result = CliRunner().invoke(cli.main, ["serve", *flags])
 
     assert result.exit_code == 0, result.output
     [(args, kwargs)] = calls
     assert args == ("gateway.asgi:app",)
     assert kwargs["http"] is GuardedHttpToolsProtocol
-    assert (kwargs["port"], kwargs["workers"], kwargs["proxy_headers"]) == (8123, 2, False)
+    assert (kwargs["port"], kwargs["proxy_headers"]) == (8123, False)
     assert (kwargs["timeout_keep_alive"], kwargs["limit_concurrency"]) == (5.0, 1000)
     # The workers read their configuration from the variables, flags exported as such.
     assert os.environ["GATEWAY_SERVER__MAX_HEADERS"] == "40"

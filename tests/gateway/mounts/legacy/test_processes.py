@@ -13,8 +13,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -32,13 +30,13 @@ from shared.db import Database
 from shared.settings import Settings
 from tests.forked import SHARED
 from tests.gateways import conduit_gateway
-from tests.serving import first_answer, free_port, running_server
+from tests.served import DEADLINE_SECONDS, children, children_once, gateway_serve, gone
+from tests.serving import running_server
 from tests.waiting import wait_until
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-DEADLINE_SECONDS = 30.0
 HELD = SHARED.Event()
 ENTERED = SHARED.Semaphore(0)
 ARRIVED = SHARED.SimpleQueue()  # every path that reached the app
@@ -162,89 +160,44 @@ def test_v2_answers_while_every_legacy_process_is_busy(
     assert [a.json() for a in answers] == [{"released": True}] * 2
 
 
-PID_APP = """\
-import os
-
-from flask import Flask
-
-app = Flask(__name__)
-
-
-@app.get("/pid")
-def pid():
-    return {"pid": os.getpid(), "parent": os.getppid()}
-"""
-
-
-def _children(pid: int) -> list[int]:
-    """Every thread's children: a restarted arbiter is the child of the thread that watched."""
-    return [
-        int(child)
-        for task in Path(f"/proc/{pid}/task").iterdir()
-        for child in (task / "children").read_text().split()
-    ]
-
-
-@contextmanager
-def _gateway_serve(tmp_path: Path, *flags: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``gateway serve`` on a Flask app of its own, from its folder, as a team runs it."""
-    (tmp_path / "pidapp.py").write_text(PID_APP, encoding="utf-8")
-    manifest = tmp_path / "migration.toml"
-    records = f"sqlite:///{tmp_path / 'records.db'}"
-    manifest.write_text(f'[gateway]\nlegacy = "pidapp:app"\ndatabase = "{records}"\n')
-    port = free_port()
-    log = tmp_path / "serve.log"
-    command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *flags]
-    with log.open("wb") as output:
-        proc = subprocess.Popen(command, cwd=tmp_path, stdout=output, stderr=output)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        first_answer(f"{base}/health", proc, output=log.read_text, timeout=DEADLINE_SECONDS)
-        yield proc, base
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-        proc.wait(timeout=DEADLINE_SECONDS)
-
-
-def _gone(pids: Iterable[int]) -> bool:
-    return not any(Path(f"/proc/{pid}").exists() for pid in pids)
-
-
 def test_gateway_serve_shares_one_set_of_processes_between_its_workers(tmp_path: Path) -> None:
     flags = ("--workers", "2", "--legacy-processes", "2")
-    with _gateway_serve(tmp_path, *flags) as (proc, base):
+    with gateway_serve(tmp_path, *flags) as (proc, base):
         with httpx.Client(base_url=base, timeout=DEADLINE_SECONDS) as http:
             seen = [http.get("/legacy/pid").json() for _ in range(20)]
         arbiters = {answer["parent"] for answer in seen}
         workers = {answer["pid"] for answer in seen}
         (arbiter,) = arbiters  # one arbiter for both gateway workers
-        assert arbiter in _children(proc.pid)
-        assert workers <= set(_children(arbiter))
+        assert arbiter in children(proc.pid)
+        assert workers <= set(children(arbiter))
         proc.terminate()
         proc.wait(timeout=DEADLINE_SECONDS)
         wait_until(
-            lambda: _gone([arbiter, *workers]),
+            lambda: gone([arbiter, *workers]),
             timeout=DEADLINE_SECONDS,
             message="the legacy processes to stop with the gateway",
         )
 
 
-def test_the_legacy_processes_stop_when_the_gateway_is_killed(tmp_path: Path) -> None:
-    with _gateway_serve(tmp_path, "--legacy-processes", "1") as (proc, base):
+def test_every_process_stops_when_the_gateway_is_killed(tmp_path: Path) -> None:
+    flags = ("--workers", "2", "--legacy-processes", "1")
+    with gateway_serve(tmp_path, *flags) as (proc, base):
         answer = httpx.get(f"{base}/legacy/pid", timeout=DEADLINE_SECONDS).json()
-        proc.kill()  # no shutdown of its own: the arbiter must notice
+        # Two uvicorn workers and the legacy arbiter, then the arbiter's worker.
+        everyone = {*children_once(proc.pid, 3), answer["pid"]}
+        assert answer["parent"] in everyone
+        proc.kill()  # no shutdown of its own: each must notice by itself
         proc.wait(timeout=DEADLINE_SECONDS)
         wait_until(
-            lambda: _gone([answer["parent"], answer["pid"]]),
+            lambda: gone(everyone),
             timeout=DEADLINE_SECONDS,
-            message="the legacy processes to stop once the gateway was killed",
+            message="every process to stop once the gateway was killed",
         )
 
 
 def test_a_killed_arbiter_is_started_again(tmp_path: Path) -> None:
     with (
-        _gateway_serve(tmp_path, "--legacy-processes", "1") as (proc, base),
+        gateway_serve(tmp_path, "--legacy-processes", "1") as (proc, base),
         httpx.Client(base_url=f"{base}/legacy", timeout=DEADLINE_SECONDS) as http,
     ):
         first = http.get("/pid").json()
@@ -257,7 +210,7 @@ def test_a_killed_arbiter_is_started_again(tmp_path: Path) -> None:
             # The dead arbiter's orphaned worker may still answer once before it leaves.
             seen: dict[str, int] = answer.json()
             arbiter = seen["parent"]
-            return seen if arbiter != first["parent"] and arbiter in _children(proc.pid) else None
+            return seen if arbiter != first["parent"] and arbiter in children(proc.pid) else None
 
         again = wait_until(served_anew, timeout=DEADLINE_SECONDS, message="a new arbiter")
 
