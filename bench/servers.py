@@ -2,7 +2,7 @@
 
 By default every server is one process (``gateway serve`` runs uvicorn in-process with one
 worker, and gunicorn is given one worker), so its pid is the one whose memory and CPU time are
-read. Given more workers (``gateway serve --workers N`` forks uvicorn workers under gunicorn.s
+read. Given more workers (``gateway serve --workers N`` forks uvicorn workers under gunicorn's
 supervisor), a server is a tree of processes: its memory is summed over the tree
 (``tree_pss_mib``, ``tree_rss_mib``).
 """
