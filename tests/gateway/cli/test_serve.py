@@ -14,9 +14,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
+from tests.postgres import URL_VARIABLE
 from tests.served import DEADLINE_SECONDS, children, children_once, gateway_serve
 from tests.waiting import wait_until
+
+# Nothing here touches a database: the SQLite pass runs it, and the PostgreSQL pass need not.
+pytestmark = pytest.mark.skipif(bool(os.environ.get(URL_VARIABLE)), reason="run in the SQLite pass")
 
 
 def test_the_workers_are_forked_from_the_gateway_the_serving_process_built(
