@@ -41,8 +41,13 @@ class ConfiguredGunicorn(BaseApplication):  # type: ignore[misc]
         return self._app
 
 
-def fork_arbiter(app: WSGIApplication, settings: dict[str, Any]) -> tuple[int, int]:
-    """The arbiter's pid, and the gateway's end of its lifeline (close it to stop it)."""
+def fork_arbiter(
+    app: WSGIApplication, settings: dict[str, Any], *, niceness: int = 0
+) -> tuple[int, int]:
+    """The arbiter's pid, and the gateway's end of its lifeline (close it to stop it).
+
+    The arbiter and its workers run ``niceness`` below the gateway's CPU priority.
+    """
     reading, held = lifeline()
     pid = os.fork()
     if pid:
@@ -51,6 +56,7 @@ def fork_arbiter(app: WSGIApplication, settings: dict[str, Any]) -> tuple[int, i
     code = 1
     try:
         forget_parent_state()
+        os.nice(niceness)  # the workers inherit it
         stop_when_orphaned(reading)
         ConfiguredGunicorn(app, settings).run()
         code = 0

@@ -48,6 +48,9 @@ STOP_SECONDS = 15.0
 RESTART_SECONDS = 1.0
 # Connections that may wait for a free worker (gunicorn's own default).
 BACKLOG = 2048
+# How far below the gateway's CPU priority the legacy processes run (a nice increment):
+# when the cores are all taken, the event loop serving v2 is scheduled before legacy work.
+NICENESS = 5
 
 
 class LegacyProcesses:
@@ -103,7 +106,7 @@ class LegacyProcesses:
         self._stopping.clear()
         self._exited.clear()
         self._served = False
-        self._pid, self._lifeline = fork_arbiter(self._app, self._settings)
+        self._fork()
         self._watcher = threading.Thread(target=self._watch, name="legacy-arbiter", daemon=True)
         self._watcher.start()
         try:
@@ -126,6 +129,9 @@ class LegacyProcesses:
             self._watcher = None
         shutil.rmtree(self._directory, ignore_errors=True)
         self._directory = None
+
+    def _fork(self) -> None:
+        self._pid, self._lifeline = fork_arbiter(self._app, self._settings, niceness=NICENESS)
 
     def _signal(self, number: int) -> None:
         with suppress(ProcessLookupError):
@@ -169,7 +175,7 @@ class LegacyProcesses:
             with self._lock:
                 if self._stopping.is_set():
                     break
-                self._pid, self._lifeline = fork_arbiter(self._app, self._settings)
+                self._fork()
         self._exited.set()
 
 
