@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from gateway.config.manifest import Manifest
@@ -85,17 +84,16 @@ def _newest_per_module(version: int) -> Select[ModuleChange]:
 
 def current_changes(session: Session) -> tuple[int, dict[str, ModuleChange]]:
     """The version, and each module's newest change up to it."""
-    version = session.execute(_VERSION).scalar_one()
+    version = read_version(session)
+    return version, changes_up_to(session, version)
+
+
+def read_version(session: Session) -> int:
+    return session.execute(_VERSION).scalar_one()
+
+
+def changes_up_to(session: Session, version: int) -> dict[str, ModuleChange]:
     rows = session.execute(_newest_per_module(version)).scalars()
-    return version, {row.module: row for row in rows}
-
-
-async def read_version(session: AsyncSession) -> int:
-    return (await session.execute(_VERSION)).scalar_one()
-
-
-async def changes_up_to(session: AsyncSession, version: int) -> dict[str, ModuleChange]:
-    rows = (await session.execute(_newest_per_module(version))).scalars()
     return {row.module: row for row in rows}
 
 
@@ -107,9 +105,9 @@ def history(session: Session, module: str | None = None) -> Sequence[ModuleChang
     return session.execute(query).scalars().all()
 
 
-async def report_worker(session: AsyncSession, worker: str, version: int) -> None:
+def report_worker(session: Session, worker: str, version: int) -> None:
     """Say which version ``worker`` runs (its own row: only it writes there)."""
-    row = await session.get(WorkerVersion, worker)
+    row = session.get(WorkerVersion, worker)
     now = datetime.now(UTC)
     if row is None:
         session.add(WorkerVersion(worker=worker, version=version, started_at=now, seen_at=now))

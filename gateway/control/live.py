@@ -28,7 +28,7 @@ from gateway.control.changes import (
     snapshot_of,
     worker_name,
 )
-from gateway.control.rollback import Watchdog
+from gateway.control.rollback import Pending, Watchdog
 from gateway.control.settings import Snapshot
 from gateway.records.deadlines import within
 from gateway.records.store import WAIT_SECONDS, RecordStore
@@ -95,20 +95,11 @@ class Follower:
             await asyncio.sleep(POLL_SECONDS)
 
     async def poll(self) -> None:
+        """One poll, on a thread: the records' synchronous engine belongs to no event loop,
+        so an app started on any loop (a test client's, an embedding app's) can follow."""
+        pending = self.watchdog.tally.take()  # on the loop, which counts into it
         try:
-            with within(WAIT_SECONDS):
-                async with self.store.transaction() as session:
-                    version = await read_version(session)
-                    changed = version not in (self.live.snapshot.version, self._refused)
-                    if changed:
-                        self._apply(version, await changes_up_to(session, version))
-                    now = time.monotonic()
-                    if changed or now - self._reported_at >= REPORT_SECONDS:
-                        # Named when it reports: a worker forked after this was built is its own.
-                        version = self.live.snapshot.version
-                        await report_worker(session, worker_name(), version)
-                        self._reported_at = now
-                await self.watchdog.check(self.store, self.live.snapshot)
+            await asyncio.to_thread(self._poll, pending)
         except Exception as exc:  # the follower outlives any failure: it is polled again
             if not self._failing:  # once per outage, not twice a second
                 kept = self.live.snapshot.version
@@ -116,6 +107,20 @@ class Follower:
             self._failing = True
             return
         self._failing = False
+
+    def _poll(self, pending: Pending) -> None:
+        with within(WAIT_SECONDS):
+            with self.store.session() as session, session.begin():
+                version = read_version(session)
+                changed = version not in (self.live.snapshot.version, self._refused)
+                if changed:
+                    self._apply(version, changes_up_to(session, version))
+                now = time.monotonic()
+                if changed or now - self._reported_at >= REPORT_SECONDS:
+                    # Named when it reports: a worker forked after this was built is its own.
+                    report_worker(session, worker_name(), self.live.snapshot.version)
+                    self._reported_at = now
+            self.watchdog.check(self.store, self.live.snapshot, pending)
 
     def _apply(self, version: int, changes: dict[str, ModuleChange]) -> None:
         snapshot = snapshot_of(self.declared, changes, version)

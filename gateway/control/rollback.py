@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from gateway.config.gates import AutoRollback
 from gateway.config.manifest import Manifest, Module, State
+from gateway.control.changes import add_change, newest_change, take_version
 from gateway.control.settings import Setting, Snapshot, neighbour
 from gateway.records.store import RecordStore
-from gateway.records.tables import ControlVersion, ModuleChange, ModuleWindow
+from gateway.records.tables import ModuleChange, ModuleWindow
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,15 @@ class Count:
     seconds: float = 0.0
 
 
+# (module, since, side, bucket) -> what was counted there
+Pending = dict[tuple[str, int, str, int], Count]
+
+
 @dataclass(slots=True)
 class Tally:
-    """Answers counted since the last flush: (module, since, side, bucket) -> count."""
+    """Answers counted since the last flush."""
 
-    pending: dict[tuple[str, int, str, int], Count] = field(default_factory=dict)
+    pending: Pending = field(default_factory=dict)
 
     def observe(self, module: str, since: int, side: str, status: int, seconds: float) -> None:
         bucket = int(time.time()) // BUCKET_SECONDS * BUCKET_SECONDS
@@ -52,12 +57,12 @@ class Tally:
         count.errors += status >= SERVER_ERROR
         count.seconds += seconds
 
-    def take(self) -> dict[tuple[str, int, str, int], Count]:
+    def take(self) -> Pending:
         pending, self.pending = self.pending, {}
         return pending
 
 
-async def flush(session: AsyncSession, pending: dict[tuple[str, int, str, int], Count]) -> None:
+def flush(session: Session, pending: Pending) -> None:
     """Add each counted bucket to its row (made by whichever worker comes first)."""
     for (module, since, side, bucket), count in pending.items():
         key = (
@@ -75,20 +80,18 @@ async def flush(session: AsyncSession, pending: dict[tuple[str, int, str, int], 
                 seconds=ModuleWindow.seconds + count.seconds,
             )
         )
-        if (await session.execute(increment)).rowcount:  # type: ignore[attr-defined]
+        if session.execute(increment).rowcount:  # type: ignore[attr-defined]
             continue
         row = {"module": module, "since": since, "side": side, "bucket": bucket}
         try:
-            async with session.begin_nested():
+            with session.begin_nested():
                 values = {**row, "requests": count.requests, "errors": count.errors}
-                await session.execute(insert(ModuleWindow).values(**values, seconds=count.seconds))
+                session.execute(insert(ModuleWindow).values(**values, seconds=count.seconds))
         except IntegrityError:  # another worker made the row first
-            await session.execute(increment)
+            session.execute(increment)
 
 
-async def window(
-    session: AsyncSession, module: str, since: int, seconds: float
-) -> dict[str, Count]:
+def window(session: Session, module: str, since: int, seconds: float) -> dict[str, Count]:
     """Each side's answers for ``module`` in its current state over the last ``seconds``."""
     start = int(time.time() - seconds)
     query = (
@@ -105,7 +108,7 @@ async def window(
         )
         .group_by(ModuleWindow.side)
     )
-    rows = await session.execute(query)
+    rows = session.execute(query)
     return {side: Count(int(n), int(e), float(s)) for side, n, e, s in rows}
 
 
@@ -146,39 +149,27 @@ class StateMoved(Exception):
     changed it. Raised inside the transaction so that it writes nothing."""
 
 
-async def roll_back(
-    session: AsyncSession, module: Module, since: int, declared: Setting, reason: str
+def roll_back(
+    session: Session, module: Module, since: int, declared: Setting, reason: str
 ) -> ModuleChange:
     """Move ``module`` one state back, unless it changed since version ``since``
     (:class:`StateMoved`; the transaction must then be rolled back)."""
-    version = (
-        await session.execute(
-            update(ControlVersion)
-            .where(ControlVersion.id == 1)
-            .values(version=ControlVersion.version + 1)
-            .returning(ControlVersion.version)
-        )
-    ).scalar_one()
-    newest = (
-        await session.execute(
-            select(func.max(ModuleChange.version)).where(ModuleChange.module == module.name)
-        )
-    ).scalar()
-    if (newest or 0) != since:
+    version = take_version(session)  # the lock: whoever judged the window next waits here
+    newest = newest_change(session, module.name)
+    if (0 if newest is None else newest.version) != since:
         raise StateMoved(module.name)  # the version taken goes back too: versions stay gapless
     previous = Setting.of(module)
-    change = ModuleChange(
-        version=version,
+    return add_change(
+        session,
+        version,
         module=module.name,
+        previous=previous,
+        new=lower(previous),
+        declared=declared,
         kind="automatic",
-        previous=previous.stored(),
-        new=lower(previous).stored(),
-        declared=declared.stored(),
         by="gateway",
         reason=reason,
     )
-    session.add(change)
-    return change
 
 
 class Watchdog:
@@ -188,36 +179,32 @@ class Watchdog:
         self.declared = declared
         self.tally = Tally()
 
-    async def check(self, store: RecordStore, snapshot: Snapshot) -> None:
-        pending = self.tally.take()
-        watched = [
-            module
-            for module in snapshot.manifest.modules
-            if module.rollback is not None and module.state in WATCHED
-        ]
+    def check(self, store: RecordStore, snapshot: Snapshot, pending: Pending) -> None:
+        """Add ``pending`` (taken from :attr:`tally` on the event loop) to the windows, then
+        judge each watched module's window."""
         if pending:
-            async with store.transaction() as session:
-                await flush(session, pending)
-        for module in watched:
-            assert module.rollback is not None
+            with store.session() as session, session.begin():
+                flush(session, pending)
+        for module in snapshot.manifest.modules:
+            if module.rollback is None or module.state not in WATCHED:
+                continue
             since = snapshot.since.get(module.name, 0)
-            async with store.transaction() as session:
-                counts = await window(session, module.name, since, module.rollback.window_seconds)
+            with store.session() as session:
+                counts = window(session, module.name, since, module.rollback.window_seconds)
             if reason := breach(module.rollback, module.state, counts):
-                await self._roll_back(store, module, since, reason)
+                self._roll_back(store, module, since, reason)
 
-    async def _roll_back(self, store: RecordStore, module: Module, since: int, reason: str) -> None:
+    def _roll_back(self, store: RecordStore, module: Module, since: int, reason: str) -> None:
         declared = Setting.of(self.declared.module(module.name))
         try:
-            async with store.transaction() as session:
-                change = await roll_back(session, module, since, declared, reason)
+            with store.session() as session, session.begin():
+                change = roll_back(session, module, since, declared, reason)
         except StateMoved:
             return  # another worker acted on this window first
-        new = Setting.read(change.new)
         logger.warning(
             "module %s rolled back to %s by the gateway (version %s): %s",
             module.name,
-            new.describe(),
+            Setting.read(change.new).describe(),
             change.version,
             reason,
         )
