@@ -9,6 +9,8 @@ served at the root.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -21,7 +23,8 @@ from starlette.responses import Response
 
 from gateway.config.configuration import Config, load_config
 from gateway.config.errors import ConfigError
-from gateway.config.manifest import State
+from gateway.config.manifest import Manifest, State
+from gateway.control.live import Follower, Live, starting_snapshot
 from gateway.edge.headers import SingletonHeaders
 from gateway.edge.hosts import AllowedHosts
 from gateway.edge.limits import BodyLimit
@@ -63,13 +66,12 @@ def create_app(
     config = config or load_config()
     errors = error_renderer(config)
     sides = load_sides(config, errors=errors, legacy=legacy, v2=v2)
-    if problems := coverage_problems(sides, config):
-        raise ConfigError(problems)
     records = (
         store
         if store is not None
         else RecordStore(records_database(config, sides.legacy.database_url))
     )
+    config, follower = _runtime(config, sides, records)
     own_process = replay_process and v2 is None
     shadow = _shadow(config, sides, records, own_process=own_process)
     own = config.options.own_prefix
@@ -80,8 +82,8 @@ def create_app(
         openapi_url=f"{own}/openapi.json",
         swagger_ui_oauth2_redirect_url=f"{own}/docs/oauth2-redirect",
         static_url=own + ASSETS_URL,
-        lifespan=_lifespan(sides, shadow, records if store is None else None),
-        middleware=_edge_and_router(config, sides, shadow, errors),
+        lifespan=_lifespan(sides, shadow, follower, records if store is None else None),
+        middleware=_edge_and_router(config, sides, shadow, errors, follower),
     )
     app.state.store = records
     app.state.legacy = sides.legacy.asgi
@@ -96,8 +98,23 @@ def create_app(
     return app
 
 
+def _runtime(config: Config, sides: Sides, records: RecordStore) -> tuple[Config, Follower]:
+    """The configuration as it serves (the manifest with the runtime state kept in the
+    records applied), checked, and the follower that keeps it current."""
+    declared = config.manifest
+    live = Live(starting_snapshot(records, declared))
+    config = dataclasses.replace(config, manifest=live.snapshot.manifest)
+    if problems := coverage_problems(sides, config):
+        raise ConfigError(problems)
+
+    def problems_of(manifest: Manifest) -> list[str]:
+        return coverage_problems(sides, dataclasses.replace(config, manifest=manifest))
+
+    return config, Follower(live, records, declared, problems_of)
+
+
 def _edge_and_router(
-    config: Config, sides: Sides, shadow: Shadow | None, errors: ErrorRenderer
+    config: Config, sides: Sides, shadow: Shadow | None, errors: ErrorRenderer, follower: Follower
 ) -> list[Middleware]:
     """The middleware, outermost first: what no side may receive is refused before one is
     chosen, then the router hands each prefix to its side."""
@@ -108,12 +125,13 @@ def _edge_and_router(
         Middleware(BodyLimit, max_body_bytes=sides.legacy.body_limit, errors=errors),
         Middleware(
             MigrationRouter,
-            manifest=config.manifest,
+            live=follower.live,
             prefixes=options.prefixes,
             sticky=sticky_key(config),
             shadow=shadow,
             legacy_app=sides.legacy.asgi,
             v2_app=sides.v2.asgi if sides.v2 is not None else None,
+            tally=follower.watchdog.tally,
         ),
     ]
 
@@ -130,7 +148,10 @@ def _shadow(
 
 
 def _lifespan(
-    sides: Sides, shadow: ShadowRunner | ProcessShadow | None, owned_store: RecordStore | None
+    sides: Sides,
+    shadow: ShadowRunner | ProcessShadow | None,
+    follower: Follower,
+    owned_store: RecordStore | None,
 ) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -143,6 +164,9 @@ def _lifespan(
             if shadow is not None:
                 await shadow.start(app)  # replays go through the router, as requests do
                 stack.push_async_callback(shadow.stop)
+            await follower.poll()  # whatever changed since the app was built, before serving
+            following = asyncio.create_task(follower.follow(), name="runtime-state")
+            stack.callback(following.cancel)
             yield
 
     return lifespan

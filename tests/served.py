@@ -1,7 +1,9 @@
-"""``gateway serve`` as a team runs it: a subprocess, from the folder of a Flask app of its own.
+"""``gateway serve`` as a team runs it: a subprocess, from the folder of apps of its own.
 
-The app answers ``/pid`` with the process that served it, that process's parent, and the
-process that imported the app's module: enough to tell which process did what.
+The Flask app answers ``/pid`` with the process that served it, that process's parent, and
+the process that imported the app's module: enough to tell which process did what. Its v2
+(``pidapp:v2``, FastAPI) answers ``/pid`` too, with its side named; ``/boom`` is planted to
+fail on v2 only.
 """
 
 from __future__ import annotations
@@ -29,16 +31,42 @@ app = Flask(__name__)
 @app.get("/pid")
 def pid():
     return {"pid": os.getpid(), "parent": os.getppid(), "imported_in": IMPORTED_IN}
+
+
+from fastapi import FastAPI
+
+v2 = FastAPI()
+
+
+@v2.get("/pid")
+def v2_pid():
+    return {"pid": os.getpid(), "side": "v2"}
+
+
+@app.get("/boom")
+def boom():
+    return {"ok": True}
+
+
+@v2.get("/boom")
+def v2_boom():
+    raise RuntimeError("planted: v2 fails here")
 """
 
 
 @contextmanager
-def gateway_serve(folder: Path, *flags: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """The process and its base URL once ``/health`` answers; stopped (SIGTERM) afterwards."""
+def gateway_serve(
+    folder: Path, *flags: str, records: str | None = None, modules: str = ""
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """The process and its base URL once ``/health`` answers; stopped (SIGTERM) afterwards.
+
+    ``records`` is the gateway's database (a SQLite file in ``folder`` unless given);
+    ``modules`` is appended to the manifest as written.
+    """
     (folder / "pidapp.py").write_text(PID_APP, encoding="utf-8")
-    records = f"sqlite:///{folder / 'records.db'}"
-    manifest = f'[gateway]\nlegacy = "pidapp:app"\ndatabase = "{records}"\n'
-    (folder / "migration.toml").write_text(manifest, encoding="utf-8")
+    records = records or f"sqlite:///{folder / 'records.db'}"
+    manifest = f'[gateway]\nlegacy = "pidapp:app"\nv2 = "pidapp:v2"\ndatabase = "{records}"\n'
+    (folder / "migration.toml").write_text(manifest + modules, encoding="utf-8")
     port = free_port()
     log = folder / "serve.log"
     command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *flags]

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import click
 
+from gateway.cli.control import gates_command, promote, rollback, set_command
 from gateway.cli.init import init
 from gateway.cli.manifest import manifest
 from gateway.cli.records import db, parity_command
 from gateway.cli.routes import routes
+from gateway.cli.runtime import history_command, status
 from gateway.cli.serve import serve
 
 
@@ -22,5 +24,18 @@ def main() -> None:
     """Incremental Flask-to-FastAPI migration gateway."""
 
 
-for command in (serve, db, manifest, routes, parity_command, init):
+for command in (
+    serve,
+    db,
+    manifest,
+    routes,
+    parity_command,
+    init,
+    set_command,
+    promote,
+    rollback,
+    status,
+    history_command,
+    gates_command,
+):
     main.add_command(command)

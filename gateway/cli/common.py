@@ -19,6 +19,8 @@ from gateway.config.sources import env_name, every_option, flag_name
 from gateway.edge.problems import error_renderer
 from gateway.mounts.coverage import coverage_problems
 from gateway.mounts.sides import Sides, load_sides
+from gateway.records import migrate
+from gateway.records.store import RecordStore
 from gateway.records.urls import records_database
 from gateway.routing.sticky import sticky_key
 
@@ -118,3 +120,22 @@ def echo_table(rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+@contextmanager
+def open_records(config: Config, sides: Sides) -> Iterator[RecordStore]:
+    """The records store, upgraded first; its engine disposed of afterwards."""
+    url = records_url(config, sides)
+    migrate.upgrade(url)  # the records may be older than this gateway
+    store = RecordStore(url)
+    try:
+        yield store
+    finally:
+        store.engine.dispose()
+
+
+def module_or_fail(config: Config, name: str) -> None:
+    """A usage error (exit 2) unless the manifest has a module ``name``."""
+    if not any(module.name == name for module in config.manifest.modules):
+        known = ", ".join(module.name for module in config.manifest.modules) or "none"
+        raise click.BadParameter(f"no module {name!r} in {config.manifest.source} ({known})")

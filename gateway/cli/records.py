@@ -6,13 +6,19 @@ import json
 
 import click
 
-from gateway.cli.common import ConfigArgs, config_options, load_everything, read_config, records_url
+from gateway.cli.common import (
+    ConfigArgs,
+    config_options,
+    load_everything,
+    open_records,
+    read_config,
+    records_url,
+)
 from gateway.config.configuration import Config
 from gateway.mounts.sides import Sides
 from gateway.records import migrate
 from gateway.records.drivers import shown
 from gateway.records.parity import ModuleParity, parity
-from gateway.records.store import RecordStore
 
 
 def upgrade(config: Config, sides: Sides) -> str:
@@ -42,14 +48,9 @@ def db_upgrade(config_args: ConfigArgs) -> None:
 def parity_command(config_args: ConfigArgs, top: int) -> None:
     """Shadow evidence per module: comparisons, match rate, drops, frequent mismatches."""
     config = read_config(config_args)
-    url = records_url(config, load_everything(config))
-    migrate.upgrade(url)  # the records may be newer than the database
-    store = RecordStore(url)
-    try:
-        with store.session() as session:
-            report = parity(session, [m.name for m in config.manifest.modules], top=top)
-    finally:
-        store.engine.dispose()
+    modules = [module.name for module in config.manifest.modules]
+    with open_records(config, load_everything(config)) as store, store.session() as session:
+        report = parity(session, modules, top=top)
     for entry in report:
         _echo_module(entry, str(config.manifest.module(entry.module).state))
 

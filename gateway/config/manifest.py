@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.config.errors import ConfigError
+from gateway.config.gates import AutoRollback, Gates
 from gateway.config.module_spec import ModuleSpec, State, check_module, split_route
 from gateway.config.patterns import captures, fill, overlapping, pattern_segments, segments
 from gateway.config.toml_lines import TomlLines
@@ -46,6 +47,8 @@ class Module:
     v2_paths: tuple[tuple[str, str], ...] = ()
     # (method, pattern) of each route kept on legacy, as written in keep_on_legacy.
     kept: tuple[tuple[str, str], ...] = ()
+    gates: Gates = field(default_factory=Gates)
+    rollback: AutoRollback | None = None
 
     def matches(self, path_segments: list[str]) -> bool:
         return any(captures(pattern_segments(p), path_segments) is not None for p in self.paths)
@@ -146,6 +149,8 @@ def _module(spec: ModuleSpec, line: int) -> Module:
         line=line,
         v2_paths=tuple(spec.v2_paths.items()),
         kept=tuple(split_route(route) for route in spec.keep_on_legacy),
+        gates=spec.gates,
+        rollback=spec.rollback,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from gateway.config.gates import AutoRollback, Gates
 from gateway.config.ignore_rules import rule_problem
 from gateway.config.patterns import overlapping, pattern_problem, template_problem
 
@@ -77,6 +78,8 @@ class ModuleSpec(BaseModel):
     v2_paths: dict[str, str] = Field(default_factory=dict)
     # Routes v2 does not serve: legacy answers them whatever the module's state.
     keep_on_legacy: list[KeptRoute] = Field(default_factory=list)
+    gates: Gates = Field(default_factory=Gates)
+    rollback: AutoRollback | None = None
 
 
 # Stand-ins for required fields that failed, so the other fields are still checked.

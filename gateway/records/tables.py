@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Float, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy_utc import UtcDateTime
 
@@ -53,6 +53,9 @@ class ShadowComparison(GatewayBase):
     signature: Mapped[str | None] = mapped_column(String(255), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Each side's time to its answer's last byte: the latency gate's per-request ratio.
+    legacy_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    v2_seconds: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class ShadowDrop(GatewayBase):
@@ -62,3 +65,64 @@ class ShadowDrop(GatewayBase):
 
     module: Mapped[str] = mapped_column(String(64), primary_key=True)
     dropped: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ControlVersion(GatewayBase):
+    """The one number every worker polls: the version of the newest runtime change.
+
+    A change takes its version by updating this single row, which serialises writers: the
+    versions of changes are gapless and commit in order, so a worker that has seen version N
+    has seen every change up to N.
+    """
+
+    __tablename__ = "control_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ModuleChange(GatewayBase):
+    """One runtime change of a module's state, canary percent or sample rate."""
+
+    __tablename__ = "module_changes"
+    __table_args__ = (Index("ix_module_changes_module_version", "module", "version"),)
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    module: Mapped[str] = mapped_column(String(64))
+    # "manual", "forced" (past a failing gate) or "automatic" (the gateway's own rollback)
+    kind: Mapped[str] = mapped_column(String(16))
+    # {"state": ..., "canary_percent": ..., "shadow_sample_rate": ...} before and after
+    previous: Mapped[dict[str, Any]] = mapped_column(JSON)
+    new: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the manifest declared when the change was made: a later edit of it is a conflict.
+    declared: Mapped[dict[str, Any]] = mapped_column(JSON)
+    by: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class WorkerVersion(GatewayBase):
+    """The runtime version a live worker has applied, as it last said (``seen_at``)."""
+
+    __tablename__ = "worker_versions"
+
+    worker: Mapped[str] = mapped_column(String(255), primary_key=True)  # host:pid
+    version: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ModuleWindow(GatewayBase):
+    """What each side answered for a module in one short bucket of time, summed over every
+    worker: the sliding window automatic rollback reads. ``since`` is the version of the
+    module's newest change, so a window never mixes two of its states."""
+
+    __tablename__ = "module_windows"
+
+    module: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    side: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)

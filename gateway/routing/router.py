@@ -23,13 +23,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
+from time import perf_counter as time_counter
 from urllib.parse import urlsplit, urlunsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.config.manifest import Manifest, Module, State
+from gateway.config.manifest import Module, State
 from gateway.config.prefixes import Prefixes
+from gateway.control.live import Live
+from gateway.control.rollback import WATCHED, Tally
+from gateway.control.settings import Snapshot
 from gateway.edge.problems import SERVED_BY as SERVED_BY_HEADER
 from gateway.routing.canary import in_canary
 from gateway.routing.sticky import StickyKey, client_address
@@ -45,22 +49,24 @@ class MigrationRouter:
         self,
         app: ASGIApp,
         *,
-        manifest: Manifest,
+        live: Live,
         prefixes: Prefixes,
         sticky: StickyKey = client_address,
         shadow: Shadow | None = None,
         legacy_app: ASGIApp | None = None,
         v2_app: ASGIApp | None = None,
+        tally: Tally | None = None,
     ) -> None:
         self.app = app
         self.legacy_app = legacy_app
         self.v2_app = v2_app
-        self.manifest = manifest
+        self.live = live  # its snapshot is replaced whole when the runtime state changes
         self.side = prefixes.side
         self.legacy_prefix = prefixes.legacy
         self.v2_prefix = prefixes.v2
         self.sticky = sticky
         self.shadow = shadow
+        self.tally = tally  # answers counted for automatic rollback
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,16 +81,22 @@ class MigrationRouter:
             app, scope = self._mounted(self.v2_app, self.v2_prefix, scope)
         elif side == "legacy":
             rest = path.removeprefix(self.legacy_prefix)
-            module = self.manifest.module_for(rest)
+            snapshot = self.live.snapshot  # read once: the whole request is served by it
+            module = snapshot.manifest.module_for(rest)
             kept = module is not None and module.keeps(scope["method"], rest)
+            watched = module is not None and not kept and module.rollback is not None
             if module is not None and not kept and self._to_v2(module, scope):
                 headers = [(SERVED_BY, b"v2")]
+                if watched and self.tally is not None:
+                    send = observing(self.tally, module, snapshot, "v2", send)
                 scope = _rewritten(scope, self.v2_prefix + module.v2_path(rest))
                 app, scope = self._mounted(self.v2_app, self.v2_prefix, scope)
                 if not module.v2_paths:
                     send = self._relocating(send)
             else:
                 headers = [(SERVED_BY, b"legacy")]
+                if watched and self.tally is not None and module is not None:
+                    send = observing(self.tally, module, snapshot, "legacy", send)
                 if not kept:
                     headers += self.deprecation_headers(module, rest)
                 if module is not None and not kept and self.shadow is not None:
@@ -182,3 +194,22 @@ def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
         await send(message)
 
     return wrapped
+
+
+def observing(tally: Tally, module: Module, snapshot: Snapshot, side: str, send: Send) -> Send:
+    """``send``, counting the answer's status and time for the module's rollback window."""
+    if module.state not in WATCHED:
+        return send
+    since = snapshot.since.get(module.name, 0)
+    started = time_counter()
+    status = 0
+
+    async def observed(message: Message) -> None:
+        nonlocal status
+        await send(message)
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif not message.get("more_body", False):
+            tally.observe(module.name, since, side, status, time_counter() - started)
+
+    return observed

@@ -7,6 +7,7 @@ a sample offered to the runner, and only for safe methods (a replay must change 
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,6 +17,8 @@ from gateway.config.manifest import Module, State
 from gateway.config.options import ShadowOptions
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+# In canary, the requests legacy still answers keep the paired evidence coming for the gates.
+SHADOWED = frozenset({State.shadow, State.canary})
 # Never stored: whatever authenticates the client or tracks it.
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-csrf-token"}
@@ -29,6 +32,7 @@ class Sample:
     summary: dict[str, Any]
     legacy_status: int
     legacy_body: bytes
+    legacy_seconds: float  # from the request's arrival to its answer's last byte
 
 
 class Shadow(Protocol):
@@ -80,12 +84,13 @@ def replay_scope(scope: Scope, v2_path: str) -> Scope:
 def capturing(shadow: Shadow, module: Module, scope: Scope, v2_path: str, send: Send) -> Send:
     """``send``, recording legacy's answer for a replay when this request is sampled."""
     if (
-        module.state is not State.shadow
+        module.state not in SHADOWED
         or scope["method"] not in SAFE_METHODS  # unsafe methods are never replayed
         or random.random() >= module.shadow_sample_rate
     ):
         return send
     limit = shadow.settings.max_body_bytes
+    started = time.perf_counter()
     status = 0
     chunks: list[bytes] = []
     size = 0
@@ -107,6 +112,7 @@ def capturing(shadow: Shadow, module: Module, scope: Scope, v2_path: str, send: 
                         summary=request_summary(scope),
                         legacy_status=status,
                         legacy_body=b"".join(chunks),
+                        legacy_seconds=time.perf_counter() - started,
                     )
                 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Scope
@@ -72,10 +73,13 @@ class ShadowRunner:
             module=sample.module.name,
             request=sample.summary,
             legacy_status=sample.legacy_status,
+            legacy_seconds=sample.legacy_seconds,
         )
         try:
+            started = time.perf_counter()
             async with asyncio.timeout(self.settings.timeout_seconds):
                 status, body = await self._replay(sample.scope)
+            record.v2_seconds = time.perf_counter() - started
         except TimeoutError:
             record.outcome = "error"
             record.error = f"v2 did not answer within {self.settings.timeout_seconds:g} s"

@@ -17,6 +17,7 @@ LAYERS = {
     "edge": 1,
     "records": 1,
     "bridges": 2,
+    "control": 2,
     "openapi": 2,
     "mounts": 3,
     "shadow": 4,

@@ -1,0 +1,1 @@
+"""The live control plane: modules' runtime state, changed without a restart."""
