@@ -209,7 +209,7 @@ def observing(tally: Tally, module: Module, snapshot: Snapshot, side: str, send:
         await send(message)
         if message["type"] == "http.response.start":
             status = message["status"]
-        elif not message.get("more_body", False):
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
             tally.observe(module.name, since, side, status, time_counter() - started)
 
     return observed
