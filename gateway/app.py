@@ -71,7 +71,12 @@ def create_app(
         if store is not None
         else RecordStore(records_database(config, sides.legacy.database_url))
     )
-    config, follower = _runtime(config, sides, records)
+    try:
+        config, follower = _runtime(config, sides, records)
+    except BaseException:
+        if store is None:  # made here: its connection goes with the refusal
+            records.engine.dispose()
+        raise
     own_process = replay_process and v2 is None
     shadow = _shadow(config, sides, records, own_process=own_process)
     own = config.options.own_prefix
