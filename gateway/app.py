@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -25,11 +25,14 @@ from gateway.config.configuration import Config, load_config
 from gateway.config.errors import ConfigError
 from gateway.config.manifest import Manifest, State
 from gateway.control.live import Follower, Live, starting_snapshot
+from gateway.edge.admin import AdminToken
 from gateway.edge.headers import SingletonHeaders
 from gateway.edge.hosts import AllowedHosts
 from gateway.edge.limits import BodyLimit
 from gateway.edge.problems import ErrorRenderer, error_renderer
 from gateway.health import health_router
+from gateway.metrics.exposition import metrics_router
+from gateway.metrics.instruments import Metrics
 from gateway.mounts.coverage import coverage_problems
 from gateway.mounts.sides import Sides, load_sides
 from gateway.openapi.merged import install_openapi
@@ -65,7 +68,9 @@ def create_app(
     """
     config = config or load_config()
     errors = error_renderer(config)
-    sides = load_sides(config, errors=errors, legacy=legacy, v2=v2)
+    admin, metrics = _admin(config)
+    turns = metrics.legacy_turns if metrics is not None else None
+    sides = load_sides(config, errors=errors, legacy=legacy, v2=v2, watch_turns=turns)
     records = (
         store
         if store is not None
@@ -78,7 +83,7 @@ def create_app(
             records.engine.dispose()
         raise
     own_process = replay_process and v2 is None
-    shadow = _shadow(config, sides, records, own_process=own_process)
+    shadow = _shadow(config, sides, records, metrics, own_process=own_process)
     own = config.options.own_prefix
     app = FastAPIOffline(
         title=TITLE,
@@ -88,12 +93,13 @@ def create_app(
         swagger_ui_oauth2_redirect_url=f"{own}/docs/oauth2-redirect",
         static_url=own + ASSETS_URL,
         lifespan=_lifespan(sides, shadow, follower, records if store is None else None),
-        middleware=_edge_and_router(config, sides, shadow, errors, follower),
+        middleware=_edge_and_router(config, sides, shadow, errors, follower, metrics, admin),
     )
     app.state.store = records
     app.state.legacy = sides.legacy.asgi
     app.add_exception_handler(HTTPException, _own_errors(errors))
     app.include_router(health_router(records), prefix=own)
+    app.include_router(_metrics_endpoint(metrics, admin, follower), prefix=own)
     install_openapi(
         app,
         config=config,
@@ -101,6 +107,25 @@ def create_app(
         v2=sides.v2.openapi if sides.v2 is not None else None,
     )
     return app
+
+
+def _admin(config: Config) -> tuple[AdminToken | None, Metrics | None]:
+    """The operator's token, and the instruments: counted only where they can be read, since
+    /metrics is off without a token."""
+    token = config.options.admin_token
+    if token is None:
+        return None, None
+    return AdminToken(token.get_secret_value()), Metrics()
+
+
+def _metrics_endpoint(
+    metrics: Metrics | None, admin: AdminToken | None, follower: Follower
+) -> APIRouter:
+    return metrics_router(
+        metrics or Metrics(),  # read by nobody: without a token /metrics answers 404
+        admin,
+        lambda: (follower.live.snapshot.manifest, follower.change_counts),
+    )
 
 
 def _runtime(config: Config, sides: Sides, records: RecordStore) -> tuple[Config, Follower]:
@@ -119,7 +144,13 @@ def _runtime(config: Config, sides: Sides, records: RecordStore) -> tuple[Config
 
 
 def _edge_and_router(
-    config: Config, sides: Sides, shadow: Shadow | None, errors: ErrorRenderer, follower: Follower
+    config: Config,
+    sides: Sides,
+    shadow: Shadow | None,
+    errors: ErrorRenderer,
+    follower: Follower,
+    metrics: Metrics | None,
+    admin: AdminToken | None,
 ) -> list[Middleware]:
     """The middleware, outermost first: what no side may receive is refused before one is
     chosen, then the router hands each prefix to its side."""
@@ -137,19 +168,26 @@ def _edge_and_router(
             legacy_app=sides.legacy.asgi,
             v2_app=sides.v2.asgi if sides.v2 is not None else None,
             tally=follower.watchdog.tally,
+            metrics=metrics,
+            admin=admin,
         ),
     ]
 
 
 def _shadow(
-    config: Config, sides: Sides, records: RecordStore, *, own_process: bool
+    config: Config,
+    sides: Sides,
+    records: RecordStore,
+    metrics: Metrics | None,
+    *,
+    own_process: bool,
 ) -> ShadowRunner | ProcessShadow | None:
     if sides.v2 is None:
         return None
     shadowed = any(module.state is State.shadow for module in config.manifest.modules)
     if own_process and shadowed:
-        return ProcessShadow(config, records.url, config.options.shadow)
-    return ShadowRunner(records, config.options.shadow)
+        return ProcessShadow(config, records.url, config.options.shadow, metrics=metrics)
+    return ShadowRunner(records, config.options.shadow, metrics=metrics)
 
 
 def _lifespan(

@@ -25,6 +25,10 @@ from shared.settings import Environment, Settings
 from tests.gateways import conduit_gateway
 from tests.inprocess import BASE_URL, InProcessTransport, app_transport
 
+# Set by the PostgreSQL pass of `make test`: only the tests that reach the database run
+# again there (the `settings` fixture, or the `database` marker); the others run the same
+# on any database, and the SQLite pass has run them.
+DATABASE_ONLY_VARIABLE = "GATEWAY_TEST_DATABASE_ONLY"
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 # Small enough that tests cross it cheaply, large enough for every ordinary request.
 TEST_MAX_BODY_BYTES = 256 * 1024
@@ -100,3 +104,15 @@ def client(gateway_transport: InProcessTransport, database: Database) -> Iterato
 def pytest_report_header() -> str:
     url = os.environ.get("GATEWAY_TEST_DATABASE_URL")
     return f"database: {url.rsplit('@', 1)[-1] if url else 'SQLite file (default)'}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get(DATABASE_ONLY_VARIABLE):
+        return
+    kept, deselected = [], []
+    for item in items:
+        reaches = "settings" in getattr(item, "fixturenames", ())
+        (kept if reaches or item.get_closest_marker("database") else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept

@@ -13,6 +13,8 @@ import pytest
 
 from tests import postgres
 
+pytestmark = pytest.mark.database  # the PostgreSQL pass runs it again
+
 # ``python -m tests.postgres`` finds the tests package from the repository root.
 REPO = Path(__file__).resolve().parents[1]
 

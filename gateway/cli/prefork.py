@@ -20,6 +20,7 @@ from typing import Any
 
 from uvicorn_worker import UvicornWorker  # type: ignore[import-untyped]
 
+from gateway.metrics import multiprocess
 from gateway.mounts.legacy.arbiter import ConfiguredGunicorn
 from gateway.mounts.legacy.forking import (
     forget_parent_state,
@@ -52,6 +53,9 @@ def serve_forked(app: Any, *, host: str, port: int, workers: int, uvicorn: dict[
         "proc_name": "gateway",
         "control_socket_disable": True,  # gunicorn 27's ~/.gunicorn socket, one per user
     }
+    if (metrics := multiprocess.folder()) is not None:
+        # A dead worker's counts are kept, its files folded away (gateway.metrics.multiprocess).
+        settings["child_exit"] = lambda _arbiter, _worker: multiprocess.fold_dead(metrics)
     try:
         ConfiguredGunicorn(app, settings).run()
     finally:

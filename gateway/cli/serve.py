@@ -14,6 +14,7 @@ from gateway.cli.records import upgrade
 from gateway.config.configuration import MANIFEST_VARIABLE
 from gateway.config.sources import env_name
 from gateway.edge.protocol import uvicorn_settings
+from gateway.metrics import multiprocess
 from gateway.mounts.legacy.pool import LEGACY_SOCKET_VARIABLE
 
 
@@ -39,6 +40,15 @@ def export(args: ConfigArgs) -> None:
 )
 def serve(config_args: ConfigArgs, host: str, port: int, workers: int) -> None:
     """Check the configuration, upgrade the gateway's records, then serve with uvicorn."""
+    # First, before a team's app is loaded: every process from here on counts into it.
+    metrics_folder = multiprocess.start()
+    try:
+        _serve(config_args, host=host, port=port, workers=workers)
+    finally:
+        multiprocess.finish(metrics_folder)
+
+
+def _serve(config_args: ConfigArgs, *, host: str, port: int, workers: int) -> None:
     config = read_config(config_args)
     sides = load_checked(config)  # a bad configuration stops here, before any worker
     # Once, here, before any worker starts: workers never race to migrate.

@@ -28,6 +28,8 @@ OWN_PREFIX_AT_ROOT = "/_gateway"
 # still gets a fast 503, since a wait the pace of the app says would pass it is refused.
 LEGACY_QUEUE = 100
 LEGACY_QUEUE_SECONDS = 30.0
+# An admin token shorter than this is refused: it guards the figures of every module.
+ADMIN_TOKEN_MIN_LENGTH = 16
 # A legacy process still in one request after this long is killed and replaced (gunicorn's).
 LEGACY_TIMEOUT_SECONDS = 60.0
 
@@ -142,6 +144,14 @@ class GatewayOptions(BaseModel):
     )
     database: str | None = Field(
         default=None, description="where the gateway keeps its records (default: beside the app's)"
+    )
+    # Without one, /metrics is off (404): nothing about the migration is told by default.
+    admin_token: SecretStr | None = Field(
+        default=None,
+        min_length=ADMIN_TOKEN_MIN_LENGTH,
+        description="the operator's token: it opens /metrics, and a request carrying it is "
+        "never shadowed, sent to a canary or counted (Authorization: Bearer, or "
+        "X-Gateway-Admin-Token)",
     )
     errors: str = Field(
         default="problem",

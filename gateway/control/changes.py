@@ -97,6 +97,16 @@ def changes_up_to(session: Session, version: int) -> dict[str, ModuleChange]:
     return {row.module: row for row in rows}
 
 
+def change_counts(session: Session, version: int) -> dict[tuple[str, str], int]:
+    """How many changes each module has had up to ``version``, by kind."""
+    query = (
+        select(ModuleChange.module, ModuleChange.kind, func.count())
+        .where(ModuleChange.version <= version)
+        .group_by(ModuleChange.module, ModuleChange.kind)
+    )
+    return {(module, kind): count for module, kind, count in session.execute(query).tuples()}
+
+
 def history(session: Session, module: str | None = None) -> Sequence[ModuleChange]:
     """Every change, newest first; only ``module``'s when named."""
     query = select(ModuleChange).order_by(ModuleChange.version.desc())

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.config.manifest import Manifest
 from gateway.control.changes import (
+    change_counts,
     changes_up_to,
     conflicts,
     current_changes,
@@ -85,6 +86,9 @@ class Follower:
         self.problems = problems
         self.watchdog = Watchdog(declared)
         self._refused = -1
+        # The changes up to the version applied, by (module, kind), for /metrics.
+        self.change_counts: dict[tuple[str, str], int] = {}
+        self._counted = -1
         self._reported_at = 0.0
         self._failing = False
 
@@ -115,6 +119,9 @@ class Follower:
                 changed = version not in (self.live.snapshot.version, self._refused)
                 if changed:
                     self._apply(version, changes_up_to(session, version))
+                if (applied := self.live.snapshot.version) != self._counted:
+                    self.change_counts = change_counts(session, applied)
+                    self._counted = applied
                 now = time.monotonic()
                 if changed or now - self._reported_at >= REPORT_SECONDS:
                     # Named when it reports: a worker forked after this was built is its own.

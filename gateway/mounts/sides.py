@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -57,7 +58,12 @@ class Route:
 
 class LegacySide:
     def __init__(
-        self, app: WSGIApplication, *, options: GatewayOptions, errors: ErrorRenderer
+        self,
+        app: WSGIApplication,
+        *,
+        options: GatewayOptions,
+        errors: ErrorRenderer,
+        watch_turns: Callable[[int, int], None] | None = None,
     ) -> None:
         self.wsgi = app
         # Only a Flask app has a url map, a config and extensions to read.
@@ -77,6 +83,7 @@ class LegacySide:
             process_timeout=options.legacy_timeout_seconds,
             # Started by `gateway serve` for all its workers, else by this app itself.
             process_socket=os.environ.get(LEGACY_SOCKET_VARIABLE),
+            watch_turns=watch_turns,
         )
 
     def openapi(self, *, prefix: str, notes: Notes) -> dict[str, Any]:
@@ -202,12 +209,20 @@ class Sides:
 
 
 def load_sides(
-    config: Config, *, errors: ErrorRenderer, legacy: Any = None, v2: Any = None
+    config: Config,
+    *,
+    errors: ErrorRenderer,
+    legacy: Any = None,
+    v2: Any = None,
+    watch_turns: Callable[[int, int], None] | None = None,
 ) -> Sides:
-    """Both sides, from the apps given or else from the configured import strings."""
+    """Both sides, from the apps given or else from the configured import strings;
+    ``watch_turns`` is told the legacy requests running and waiting as they move."""
     legacy_app = legacy if legacy is not None else load_legacy(config)
     v2_app = v2 if v2 is not None else load_v2(config)
     return Sides(
-        legacy=LegacySide(legacy_app, options=config.options, errors=errors),
+        legacy=LegacySide(
+            legacy_app, options=config.options, errors=errors, watch_turns=watch_turns
+        ),
         v2=V2Side(v2_app) if v2_app is not None else None,
     )

@@ -13,6 +13,11 @@ whose successor is announced (``deprecated`` in the manifest) carry ``Deprecatio
 shadowed nor announced as replaced. A WebSocket reaches v2 under its prefix; on a legacy
 path it is refused, since a WSGI app cannot take one.
 
+Each answer is counted for ``/metrics`` (by module, side and status class) and, for a module
+whose state is judged, for its rollback window. A request that carries the operator's token
+(``admin_token``) is no client's: it is never shadowed, never sent to a canary and never
+counted, and neither side sees the token.
+
 Given the apps mounted under the two prefixes, it hands requests for them straight to the
 app, with the scope a Starlette ``Mount`` would build: the gateway's own routing and
 exception layers sit on every request's path otherwise, and on a small legacy view they
@@ -32,14 +37,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.config.manifest import Module, State
 from gateway.config.prefixes import Prefixes
 from gateway.control.live import Live
-from gateway.control.rollback import WATCHED, Tally
+from gateway.control.rollback import SERVER_ERROR, WATCHED, Tally
 from gateway.control.settings import Snapshot
+from gateway.edge.admin import AdminToken
 from gateway.edge.problems import SERVED_BY as SERVED_BY_HEADER
+from gateway.metrics.instruments import NO_MODULE, Metrics
 from gateway.routing.canary import in_canary
 from gateway.routing.sticky import StickyKey, client_address
 from gateway.shadow.capture import Shadow, capturing
 
 SERVED_BY = SERVED_BY_HEADER.encode()
+SERVED = {side: side.encode() for side in ("gateway", "legacy", "v2")}
 # RFC 6455's close code for a request the endpoint will not serve.
 WS_POLICY_VIOLATION = 1008
 
@@ -56,6 +64,8 @@ class MigrationRouter:
         legacy_app: ASGIApp | None = None,
         v2_app: ASGIApp | None = None,
         tally: Tally | None = None,
+        metrics: Metrics | None = None,
+        admin: AdminToken | None = None,
     ) -> None:
         self.app = app
         self.legacy_app = legacy_app
@@ -67,6 +77,8 @@ class MigrationRouter:
         self.sticky = sticky
         self.shadow = shadow
         self.tally = tally  # answers counted for automatic rollback
+        self.metrics = metrics
+        self.admin = admin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,37 +86,76 @@ class MigrationRouter:
             return
         path: str = scope["path"]
         side = self.side(path)
-        headers = [(SERVED_BY, b"gateway")]
+        client = True  # an operator's request (the admin token) is no client's: see below
+        if self.admin is not None and (stripped := self.admin.without_token(scope)) is not None:
+            client = False
+            if side != "gateway":  # the token is the gateway's: neither side sees it
+                scope = stripped
+        served: str = "gateway"
+        module: Module | None = None
+        watched: Snapshot | None = None  # the snapshot of a module whose answers are judged
         app = self.app
+        extra: list[tuple[bytes, bytes]] = []
         if side == "v2":
-            headers = [(SERVED_BY, b"v2")]
+            served = "v2"
             app, scope = self._mounted(self.v2_app, self.v2_prefix, scope)
         elif side == "legacy":
             rest = path.removeprefix(self.legacy_prefix)
             snapshot = self.live.snapshot  # read once: the whole request is served by it
             module = snapshot.manifest.module_for(rest)
-            kept = module is not None and module.keeps(scope["method"], rest)
-            watched = module is not None and not kept and module.rollback is not None
-            if module is not None and not kept and self._to_v2(module, scope):
-                headers = [(SERVED_BY, b"v2")]
-                if watched and self.tally is not None:
-                    send = observing(self.tally, module, snapshot, "v2", send)
-                scope = _rewritten(scope, self.v2_prefix + module.v2_path(rest))
-                app, scope = self._mounted(self.v2_app, self.v2_prefix, scope)
-                if not module.v2_paths:
-                    send = self._relocating(send)
+            moving = module if module and not module.keeps(scope["method"], rest) else None
+            if moving and client and moving.rollback is not None and moving.state in WATCHED:
+                watched = snapshot
+            if moving is not None and self._to_v2(moving, scope, client):
+                served = "v2"
+                app, scope, send = self._to_module_v2(moving, rest, scope, send)
             else:
-                headers = [(SERVED_BY, b"legacy")]
-                if watched and self.tally is not None and module is not None:
-                    send = observing(self.tally, module, snapshot, "legacy", send)
-                if not kept:
-                    headers += self.deprecation_headers(module, rest)
-                if module is not None and not kept and self.shadow is not None:
-                    v2_path = self.v2_prefix + module.v2_path(rest)
-                    send = capturing(self.shadow, module, scope, v2_path, send)
+                served = "legacy"
+                if moving is not None:
+                    extra = self.deprecation_headers(moving, rest)
+                    if client and self.shadow is not None:
+                        v2_path = self.v2_prefix + moving.v2_path(rest)
+                        send = capturing(self.shadow, moving, scope, v2_path, send)
                 if rest.startswith("/"):
                     app, scope = self._mounted(self.legacy_app, self.legacy_prefix, scope)
-        await app(scope, receive, _with_headers(send, headers))
+        answer = Answer(send, served, extra)
+        if not client or (self.metrics is None and watched is None):
+            await app(scope, receive, answer)
+            return
+        started = time_counter()
+        try:
+            await app(scope, receive, answer)
+        except BaseException:
+            answer.status = answer.status or SERVER_ERROR  # the server answers it so
+            raise
+        finally:
+            self._count(module, served, answer.status, time_counter() - started, watched)
+
+    def _count(
+        self,
+        module: Module | None,
+        served: str,
+        status: int,
+        seconds: float,
+        watched: Snapshot | None,
+    ) -> None:
+        """An answer's figures: for ``/metrics``, and for the rollback window of a watched
+        module (one whose state is judged: canary or v2, with ``[module.rollback]``)."""
+        name = module.name if module is not None else NO_MODULE
+        if self.metrics is not None:
+            self.metrics.answered(name, served, status, seconds)
+        if watched is not None and status and self.tally is not None:
+            self.tally.observe(name, watched.since.get(name, 0), served, status, seconds)
+
+    def _to_module_v2(
+        self, module: Module, rest: str, scope: Scope, send: Send
+    ) -> tuple[ASGIApp, Scope, Send]:
+        """A module's legacy path answered by v2: the scope handed inward names the v2 path."""
+        scope = _rewritten(scope, self.v2_prefix + module.v2_path(rest))
+        app, scope = self._mounted(self.v2_app, self.v2_prefix, scope)
+        if not module.v2_paths:
+            send = self._relocating(send)
+        return app, scope, send
 
     async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket goes to v2 under its prefix; a WSGI app has none to accept, so one on
@@ -136,10 +187,12 @@ class MigrationRouter:
         }
         return app, mounted
 
-    def _to_v2(self, module: Module, scope: Scope) -> bool:
+    def _to_v2(self, module: Module, scope: Scope, client: bool) -> bool:
+        """Whether v2 answers: in state v2, and for a canary user; never for an operator in
+        canary, whose requests would tilt the canary's figures."""
         if module.state is State.v2:
             return True
-        if module.state is not State.canary:
+        if module.state is not State.canary or not client:
             return False
         return in_canary(module.name, self.sticky(scope), module.canary_percent)
 
@@ -184,32 +237,22 @@ def _rewritten(scope: Scope, path: str) -> Scope:
     return {**scope, "path": path, "raw_path": path.encode()}
 
 
-def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
-    names = {name for name, _ in extra}
+class Answer:
+    """The ``send`` every answer goes through: it names who served it (and adds the other
+    headers given), and keeps the status for the figures."""
 
-    async def wrapped(message: Message) -> None:
+    __slots__ = ("extra", "names", "send", "status")
+
+    def __init__(self, send: Send, served: str, extra: list[tuple[bytes, bytes]]) -> None:
+        self.send = send
+        self.extra = [(SERVED_BY, SERVED[served]), *extra]
+        self.names = {name for name, _ in self.extra}
+        self.status = 0
+
+    async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
+            self.status = message["status"]
+            names = self.names
             kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-            message = {**message, "headers": [*kept, *extra]}
-        await send(message)
-
-    return wrapped
-
-
-def observing(tally: Tally, module: Module, snapshot: Snapshot, side: str, send: Send) -> Send:
-    """``send``, counting the answer's status and time for the module's rollback window."""
-    if module.state not in WATCHED:
-        return send
-    since = snapshot.since.get(module.name, 0)
-    started = time_counter()
-    status = 0
-
-    async def observed(message: Message) -> None:
-        nonlocal status
-        await send(message)
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body" and not message.get("more_body", False):
-            tally.observe(module.name, since, side, status, time_counter() - started)
-
-    return observed
+            message = {**message, "headers": [*kept, *self.extra]}
+        await self.send(message)

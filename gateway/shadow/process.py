@@ -29,6 +29,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.config.configuration import Config
 from gateway.config.loading import load_v2
 from gateway.config.options import ShadowOptions
+from gateway.metrics import multiprocess
+from gateway.metrics.instruments import DROPPED, Metrics
 from gateway.mounts.sides import V2Side
 from gateway.records.drops import DropCounter
 from gateway.records.store import RecordStore
@@ -51,14 +53,23 @@ class ProcessShadow:
     """What the gateway holds of the shadow: ``offer`` puts a sample on the queue to the
     replay process, never waiting; the drops it counts are written every second."""
 
-    def __init__(self, config: Config, records_url: URL, settings: ShadowOptions) -> None:
+    def __init__(
+        self,
+        config: Config,
+        records_url: URL,
+        settings: ShadowOptions,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.store = RecordStore(records_url)
         context = multiprocessing.get_context("spawn")
         self.queue: Any = context.Queue(maxsize=settings.queue_size)
         self.process = context.Process(
             target=_replay_main,
-            args=(config, records_url, self.queue),
+            # The replay process counts outcomes only where a scrape can read them.
+            args=(config, records_url, self.queue, metrics is not None),
             name="gateway-shadow",
             daemon=True,
         )
@@ -72,6 +83,8 @@ class ProcessShadow:
             self.queue.put_nowait(portable)
         except queue.Full:
             self.drops.count(sample.module.name)
+            if self.metrics is not None:
+                self.metrics.shadowed(sample.module.name, DROPPED)
 
     async def start(self, _app: ASGIApp) -> None:
         self.process.start()
@@ -93,6 +106,8 @@ class ProcessShadow:
             self.process.terminate()
             self.process.join(STOP_SECONDS)
         self.queue.close()
+        if (path := multiprocess.folder()) is not None:
+            multiprocess.fold_dead(path)  # the replay process's counts outlive it
 
     async def _flush_drops_often(self) -> None:
         while True:
@@ -111,20 +126,21 @@ def _lower_priority() -> None:
         os.nice(NICENESS)
 
 
-def _replay_main(config: Config, records_url: URL, samples: Any) -> None:
+def _replay_main(config: Config, records_url: URL, samples: Any, counted: bool) -> None:
     """The replay process: v2 built from the configuration, samples replayed until None."""
     _lower_priority()
     logging.basicConfig(level=logging.INFO)
-    asyncio.run(_replay(config, records_url, samples))
+    metrics = Metrics() if counted and multiprocess.folder() is not None else None
+    asyncio.run(_replay(config, records_url, samples, metrics))
 
 
-async def _replay(config: Config, records_url: URL, samples: Any) -> None:
+async def _replay(config: Config, records_url: URL, samples: Any, metrics: Metrics | None) -> None:
     v2 = load_v2(config)
     if v2 is None:
         raise RuntimeError("the configuration names no v2 to replay samples to")
     side = V2Side(v2)  # the same app, fallbacks and lifespan that the clients get
     store = RecordStore(records_url)
-    runner = ShadowRunner(store, config.options.shadow)
+    runner = ShadowRunner(store, config.options.shadow, metrics=metrics)
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
 

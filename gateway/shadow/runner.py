@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp, Message, Scope
 
 from gateway.config.options import ShadowOptions
+from gateway.metrics.instruments import DROPPED, Metrics
 from gateway.records.drops import DropCounter
 from gateway.records.store import RecordStore
 from gateway.records.tables import ShadowComparison
@@ -28,9 +29,12 @@ logger = logging.getLogger(__name__)
 
 
 class ShadowRunner:
-    def __init__(self, store: RecordStore, settings: ShadowOptions) -> None:
+    def __init__(
+        self, store: RecordStore, settings: ShadowOptions, *, metrics: Metrics | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
+        self.metrics = metrics
         self.queue: asyncio.Queue[Sample] = asyncio.Queue(maxsize=settings.queue_size)
         self.drops = DropCounter(store)
         self._app: ASGIApp | None = None
@@ -41,6 +45,8 @@ class ShadowRunner:
             self.queue.put_nowait(sample)
         except asyncio.QueueFull:
             self.drops.count(sample.module.name)
+            if self.metrics is not None:
+                self.metrics.shadowed(sample.module.name, DROPPED)
 
     async def start(self, app: ASGIApp) -> None:
         self._app = app
@@ -100,6 +106,8 @@ class ShadowRunner:
             record.signature = verdict.signature
         async with self.store.transaction() as session:
             session.add(record)
+        if self.metrics is not None:
+            self.metrics.shadowed(record.module, record.outcome)
 
     async def _replay(self, scope: Scope) -> tuple[int, bytes]:
         assert self._app is not None, "ShadowRunner.start() was not awaited"

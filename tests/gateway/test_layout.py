@@ -18,6 +18,7 @@ LAYERS = {
     "records": 1,
     "bridges": 2,
     "control": 2,
+    "metrics": 2,
     "openapi": 2,
     "mounts": 3,
     "shadow": 4,

@@ -24,6 +24,8 @@ from shared.models import Base
 from shared.settings import Environment, Settings
 from tests.conftest import TEST_JWT_SECRET
 
+pytestmark = pytest.mark.database  # the PostgreSQL pass runs it again
+
 
 def _backends() -> list[str]:
     url = os.environ.get("GATEWAY_TEST_DATABASE_URL", "")

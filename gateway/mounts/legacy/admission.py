@@ -47,6 +47,7 @@ class Admission:
         wait_seconds: float,
         limit: int,
         clock: Callable[[], float] = time.monotonic,
+        watch: Callable[[int, int], None] | None = None,
     ) -> None:
         self.ceiling = ceiling
         self.queue = queue
@@ -59,6 +60,8 @@ class Admission:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._clock = clock
         self._ended: deque[float] = deque(maxlen=RECENT_TURNS)
+        # Told the requests in the app and those waiting, each time either moves (/metrics).
+        self._watch = watch
 
     @property
     def limit(self) -> int:
@@ -89,6 +92,7 @@ class Admission:
         if self.active < self._limit and not self._waiters:
             self.full_throughout = False  # a turn was free: the app was not full
             self.active += 1
+            self._moved()
         else:
             await self._wait(gone)
         try:
@@ -107,6 +111,7 @@ class Admission:
             )
         turn = asyncio.get_running_loop().create_future()
         self._waiters.append(turn)
+        self._moved()
         watcher = asyncio.ensure_future(gone()) if gone is not None else None
         try:
             async with asyncio.timeout(self.wait_seconds):
@@ -123,6 +128,7 @@ class Admission:
                 turn.cancel()
                 with suppress(ValueError):
                     self._waiters.remove(turn)
+                self._moved()
             if isinstance(exc, TimeoutError):
                 waited = f"no turn in the legacy app within {self.wait_seconds} s"
                 raise Overloaded(waited) from None
@@ -144,3 +150,8 @@ class Admission:
             if not turn.done():
                 self.active += 1
                 turn.set_result(None)
+        self._moved()
+
+    def _moved(self) -> None:
+        if self._watch is not None:
+            self._watch(self.active, len(self._waiters))

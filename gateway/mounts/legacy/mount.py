@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from http import HTTPStatus
 from typing import TYPE_CHECKING
@@ -71,6 +71,7 @@ class LegacyMount:
         processes: int = 0,
         process_timeout: float = LEGACY_TIMEOUT_SECONDS,
         process_socket: str | None = None,
+        watch_turns: Callable[[int, int], None] | None = None,
     ) -> None:
         self.wsgi_app = app
         self.errors = errors
@@ -91,6 +92,7 @@ class LegacyMount:
             queue=queue,
             wait_seconds=queue_seconds,
             limit=1 if cpu_share else workers,
+            watch=watch_turns,
         )
         self.controller = CPUShareController(self.admission, share=cpu_share) if cpu_share else None
 

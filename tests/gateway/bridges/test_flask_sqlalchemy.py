@@ -21,6 +21,8 @@ from gateway.records.drivers import sync_url
 from tests.gateway.bridges.helpers import BridgeServer
 from tests.gateway.bridges.legacy_example import AuditEntry, Note
 
+pytestmark = pytest.mark.database  # the PostgreSQL pass runs it again
+
 MODES = ["sync", "async"]
 
 

@@ -27,9 +27,12 @@ from tests.served import DEADLINE_SECONDS, children_once, gateway_serve
 from tests.waiting import wait_until
 
 # The production database, and the one whose transactions make changes visible in order.
-pytestmark = pytest.mark.skipif(
-    not os.environ.get(URL_VARIABLE), reason="run in the PostgreSQL pass (with two workers)"
-)
+pytestmark = [
+    pytest.mark.database,
+    pytest.mark.skipif(
+        not os.environ.get(URL_VARIABLE), reason="run in the PostgreSQL pass (with two workers)"
+    ),
+]
 MODULE = '[[module]]\nname = "pid"\npaths = ["/pid"]\n'
 
 

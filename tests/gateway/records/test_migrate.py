@@ -26,6 +26,8 @@ from shared import migrate as conduit_migrate
 from shared.models import Base
 from shared.settings import Settings
 
+pytestmark = pytest.mark.database  # the PostgreSQL pass runs it again
+
 POSTGRES = os.environ.get("GATEWAY_TEST_DATABASE_URL", "").startswith("postgres")
 GATEWAY_TABLES = set(GatewayBase.metadata.tables)
 _NOT_SOURCE = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".mypy_cache")
