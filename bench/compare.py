@@ -16,6 +16,9 @@ of 3 tags each, follows) and measures, each section against its baseline in the 
   against the two-service deployment it replaces, nginx in front of gunicorn (legacy, 4 sync
   workers) and uvicorn (v2, 2 workers): each list alone and both at once, the /v2 probe idle
   and with legacy saturated, a write burst, and the memory (PSS) of all their processes;
+- control: what the live control plane costs a request on the article list, the snapshot
+  lookup and the metrics, in isolation and through a gateway counting for ``/metrics``
+  against one that is not;
 - burst: 50 registrations and 50 article posts sent at once, through the gateway and to the
   legacy app alone on gunicorn with 4 sync workers: served, refused (503), time to the last.
 
@@ -40,6 +43,7 @@ from datetime import date
 from pathlib import Path
 
 from burst import burst_table
+from control import control_table
 from deployments import deployments_table
 from load import WRK_CONNECTIONS
 from sections import endpoints_table, gunicorn_table, probe_table
@@ -49,7 +53,7 @@ from shadow import shadow_table
 
 RESULTS = ROOT / "bench" / "results"
 # In run order: the bursts write articles that would head the article list measured after.
-SECTIONS = ("endpoints", "gunicorn", "probe", "shadow", "deployments", "burst")
+SECTIONS = ("endpoints", "gunicorn", "probe", "shadow", "deployments", "control", "burst")
 
 
 def run(
@@ -93,6 +97,8 @@ def run(
     # With the first gateway stopped: each deployment runs alone, on the cores and in PSS.
     if "deployments" in sections:
         lines += ["", *deployments_table(env, seeded.token, seconds=seconds, rounds=rounds)]
+    if "control" in sections:
+        lines += ["", *control_table(env, seconds=seconds, rounds=rounds)]
     if "burst" in sections:
         with gateway(env) as main, gunicorn(env, "sync", workers=4) as four:
             lines += ["", *burst_table(main, four, seeded.token)]

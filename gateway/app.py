@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from gateway.config.configuration import Config, load_config
 from gateway.config.errors import ConfigError
-from gateway.config.manifest import Manifest, State
+from gateway.config.manifest import Manifest
 from gateway.control.live import Follower, Live, starting_snapshot
 from gateway.edge.admin import AdminToken
 from gateway.edge.headers import SingletonHeaders
@@ -63,7 +63,7 @@ def create_app(
     when not given. The records ``store`` is created (and disposed of on shutdown) unless one
     is given. With ``replay_process`` (as ``gateway serve`` runs it), shadow samples are
     replayed by a process of their own, which builds v2 from the configuration: only for a
-    v2 loaded from it, and only when a module is in state shadow. Any configuration problem
+    v2 loaded from it, and started with the first sample. Any configuration problem
     raises :class:`gateway.config.errors.ConfigError` here.
     """
     config = config or load_config()
@@ -184,8 +184,7 @@ def _shadow(
 ) -> ShadowRunner | ProcessShadow | None:
     if sides.v2 is None:
         return None
-    shadowed = any(module.state is State.shadow for module in config.manifest.modules)
-    if own_process and shadowed:
+    if own_process:  # whatever the states now: its process starts with the first sample
         return ProcessShadow(config, records.url, config.options.shadow, metrics=metrics)
     return ShadowRunner(records, config.options.shadow, metrics=metrics)
 

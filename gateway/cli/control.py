@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import getpass
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -122,20 +123,27 @@ def _with(setting: Setting, state: State, percent: int | None, sample: float | N
     )
 
 
-_percent = click.option("--percent", type=click.IntRange(0, 100), help="The canary percent.")
-_sample = click.option("--sample", type=click.FloatRange(0, 1), help="The shadow sample rate.")
-_reason = click.option("--reason", required=True, help="Why: kept in the history.")
-_by = click.option("--by", default=None, help="Who (default: the OS user).")
+_OPTIONS = (
+    click.option("--percent", type=click.IntRange(0, 100), help="The canary percent."),
+    click.option("--sample", type=click.FloatRange(0, 1), help="The shadow sample rate."),
+    click.option("--reason", required=True, help="Why: kept in the history."),
+    click.option("--by", default=None, help="Who (default: the OS user)."),
+)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _change_options(command: F) -> F:
+    """What every change takes: --percent, --sample, --reason and --by."""
+    for option in reversed(_OPTIONS):
+        command = option(command)
+    return command
 
 
 @click.command("set")
 @config_options
 @click.argument("module")
 @click.argument("state", type=STATES)
-@_percent
-@_sample
-@_reason
-@_by
+@_change_options
 def set_command(
     config_args: ConfigArgs,
     module: str,
@@ -164,10 +172,7 @@ def _step(step: int, percent: int | None, sample: float | None) -> Callable[[Set
 @click.command("promote")
 @config_options
 @click.argument("module")
-@_percent
-@_sample
-@_reason
-@_by
+@_change_options
 @click.option("--force", is_flag=True, help="Promote past failing gates (recorded as forced).")
 def promote(
     config_args: ConfigArgs,
@@ -202,10 +207,7 @@ def gates_command(config_args: ConfigArgs, module: str) -> None:
 @click.command("rollback")
 @config_options
 @click.argument("module")
-@_percent
-@_sample
-@_reason
-@_by
+@_change_options
 def rollback(
     config_args: ConfigArgs,
     module: str,

@@ -41,11 +41,8 @@ def export(args: ConfigArgs) -> None:
 def serve(config_args: ConfigArgs, host: str, port: int, workers: int) -> None:
     """Check the configuration, upgrade the gateway's records, then serve with uvicorn."""
     # First, before a team's app is loaded: every process from here on counts into it.
-    metrics_folder = multiprocess.start()
-    try:
+    with multiprocess.serving():
         _serve(config_args, host=host, port=port, workers=workers)
-    finally:
-        multiprocess.finish(metrics_folder)
 
 
 def _serve(config_args: ConfigArgs, *, host: str, port: int, workers: int) -> None:

@@ -63,6 +63,7 @@ class Metrics:
             registry=None,
             multiprocess_mode="livesum",
         )
+        self._turns = (0, 0)  # the figures last set: only what moved is written
         self._answers: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._outcomes: dict[tuple[str, str], Any] = {}
 
@@ -92,5 +93,9 @@ class Metrics:
 
     def legacy_turns(self, active: int, waiting: int) -> None:
         """The admission's figures, each time they move."""
-        self.concurrency.set(active)
-        self.queue_depth.set(waiting)
+        was_active, was_waiting = self._turns
+        if active != was_active:
+            self.concurrency.set(active)
+        if waiting != was_waiting:
+            self.queue_depth.set(waiting)
+        self._turns = (active, waiting)

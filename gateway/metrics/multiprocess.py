@@ -41,25 +41,30 @@ def folder() -> Path | None:
     return Path(path) if path else None
 
 
-def start() -> Path:
-    """A fresh folder for this start, named in the environment of every process forked or
-    spawned from here on; the folders of dead starts go first."""
+@contextmanager
+def serving() -> Iterator[Path]:
+    """A fresh folder for one start, named in the environment of every process forked or
+    spawned meanwhile; the folders of dead starts go first. Afterwards the folder goes, and
+    this process counts as it did before (a test may run ``gateway serve`` in-process)."""
     for stale in glob.glob(os.path.join(tempfile.gettempdir(), _FOLDER_PREFIX + "*")):
         owner = Path(stale).name.removeprefix(_FOLDER_PREFIX).split("-")[0]
         if owner.isdigit() and not _alive(int(owner)) and os.access(stale, os.W_OK):
             shutil.rmtree(stale, ignore_errors=True)
     path = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-"))
+    before = values.ValueClass, os.environ.get(VARIABLE)
     os.environ[VARIABLE] = str(path)
     # The mode is chosen when prometheus_client is imported, and a team's app (loaded to
     # check it) may have imported it already: choose it again, as the library's own tests do.
     values.ValueClass = values.MultiProcessValue()
-    return path
-
-
-def finish(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-    if os.environ.get(VARIABLE) == str(path):
-        del os.environ[VARIABLE]
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        values.ValueClass, variable = before
+        if variable is None:
+            os.environ.pop(VARIABLE, None)
+        else:
+            os.environ[VARIABLE] = variable
 
 
 @contextmanager

@@ -4,10 +4,12 @@ Replayed in the gateway's own process, a sample costs the interpreter lock that 
 clients' requests need: at 100 % sampling the replays double the work of the process that
 answers them (``make bench`` measured a client p99 of 2.5 times shadow off). Here the
 gateway only hands each sample to a bounded queue between processes (a full queue drops it,
-and the drop is counted); a child process started with the gateway (``spawn``, so it holds
-nothing of the parent's state) builds v2 from the same configuration, replays, compares and
-records at the kernel's idle priority, so that the machine serves clients first and
-replays with what is left.
+and the drop is counted); a child process, started with the first sample (``spawn``, so it
+holds nothing of the parent's state), builds v2 from the same configuration, replays,
+compares and records at the kernel's idle priority, so that the machine serves clients
+first and replays with what is left. It starts with the first sample, not with the gateway:
+a module may start sampling at any time (a runtime change to shadow or canary), and a
+gateway whose modules never sample never pays for the process.
 """
 
 from __future__ import annotations
@@ -64,19 +66,17 @@ class ProcessShadow:
         self.settings = settings
         self.metrics = metrics
         self.store = RecordStore(records_url)
-        context = multiprocessing.get_context("spawn")
-        self.queue: Any = context.Queue(maxsize=settings.queue_size)
-        self.process = context.Process(
-            target=_replay_main,
-            # The replay process counts outcomes only where a scrape can read them.
-            args=(config, records_url, self.queue, metrics is not None),
-            name="gateway-shadow",
-            daemon=True,
-        )
         self.drops = DropCounter(self.store)
         self._flusher: asyncio.Task[None] | None = None
+        # The queue and the process are made with the first sample, in the worker that has
+        # it: nothing of them is shared by workers forked after the gateway was built.
+        self._replay_args = (config, records_url)
+        self.queue: Any = None
+        self.process: Any = None
 
     def offer(self, sample: Sample) -> None:
+        if self.process is None:
+            self._start_process()
         # Lifespan state (v2's engines, clients...) stays here; the child has its own.
         portable = replace(sample, scope={k: v for k, v in sample.scope.items() if k != "state"})
         try:
@@ -87,7 +87,6 @@ class ProcessShadow:
                 self.metrics.shadowed(sample.module.name, DROPPED)
 
     async def start(self, _app: ASGIApp) -> None:
-        self.process.start()
         self._flusher = asyncio.create_task(self._flush_drops_often(), name="shadow-drops")
 
     async def stop(self) -> None:
@@ -98,7 +97,23 @@ class ProcessShadow:
         await asyncio.to_thread(self._stop_process)
         await self.store.dispose()
 
+    def _start_process(self) -> None:
+        """On the first sample: a gateway whose modules never sample (none in shadow or
+        canary, at start or after a runtime change) never pays for the process."""
+        context = multiprocessing.get_context("spawn")
+        self.queue = context.Queue(maxsize=self.settings.queue_size)
+        self.process = context.Process(
+            target=_replay_main,
+            # The replay process counts outcomes only where a scrape can read them.
+            args=(*self._replay_args, self.queue, self.metrics is not None),
+            name="gateway-shadow",
+            daemon=True,
+        )
+        self.process.start()
+
     def _stop_process(self) -> None:
+        if self.process is None:
+            return
         with suppress(queue.Full):
             self.queue.put(None, timeout=STOP_SECONDS)  # finish what is queued, then go
         self.process.join(STOP_SECONDS)

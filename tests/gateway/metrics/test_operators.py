@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway.app import create_app
 from gateway.config.configuration import configure
 from gateway.config.manifest import Manifest, parse_manifest
+from gateway.records import migrate
 from gateway.records.store import RecordStore
 from tests.serving import running_server
 from tests.waiting import wait_until
@@ -79,13 +80,24 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 @pytest.fixture(scope="module")
-def gateway(records: RecordStore) -> Iterator[str]:
+def own_records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordStore]:
+    """Records of these tests' own: their shadow's comparisons are nobody else's to count."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('operators') / 'records.db'}"
+    migrate.upgrade(url)
+    store = RecordStore(url)
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def gateway(own_records: RecordStore) -> Iterator[str]:
     config = configure(
         parse_manifest(MANIFEST, source="test-manifest.toml"),
         flags={"admin_token": TOKEN, "v2": f"{__name__}:_v2()"},
         environ={},
     )
-    with running_server(create_app(config, legacy=_legacy(), v2=_v2(), store=records)) as url:
+    app = create_app(config, legacy=_legacy(), v2=_v2(), store=own_records)
+    with running_server(app) as url:
         yield url
 
 
@@ -96,9 +108,9 @@ def _scrape(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return _samples(answer.text)
 
 
-def test_metrics_are_off_without_an_admin_token(records: RecordStore) -> None:
+def test_metrics_are_off_without_an_admin_token(own_records: RecordStore) -> None:
     config = configure(Manifest(), flags={}, environ={})
-    with running_server(create_app(config, legacy=_legacy(), v2=_v2(), store=records)) as url:
+    with running_server(create_app(config, legacy=_legacy(), v2=_v2(), store=own_records)) as url:
         answer = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
 
     assert answer.status_code == 404

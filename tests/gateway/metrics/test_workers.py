@@ -19,7 +19,7 @@ import pytest
 from prometheus_client import values
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.metrics.multiprocess import VARIABLE, folder, start
+from gateway.metrics.multiprocess import folder, serving
 from tests.postgres import URL_VARIABLE
 from tests.served import DEADLINE_SECONDS, children_once, gateway_serve
 from tests.waiting import wait_until
@@ -54,19 +54,25 @@ def _ask(base: str, path: str, times: int) -> set[int]:
     return pids
 
 
+def _until_each_answers(base: str, workers: set[int]) -> int:
+    """Requests to legacy until every worker has answered some (the kernel hands a new
+    connection to either); how many were sent."""
+    answered: set[int] = set()
+    sent = 0
+    while answered != workers:
+        assert sent < 400, f"only {answered} of {workers} answered"
+        answered |= _ask(base, "/legacy/pid", 10)
+        sent += 10
+    return sent
+
+
 @pytest.mark.database
 @pytest.mark.skipif(not os.environ.get(URL_VARIABLE), reason="run in the PostgreSQL pass")
 def test_the_counts_of_both_workers_are_the_requests_sent(tmp_path: Path, records_url: str) -> None:
     flags = ("--workers", "2", "--admin-token", TOKEN)
     with gateway_serve(tmp_path, *flags, records=records_url, modules=MODULE) as (proc, base):
         workers = children_once(proc.pid, 2)
-        # Until both workers have answered: the kernel hands new connections to either.
-        answered: set[int] = set()
-        sent = 0
-        while answered != workers:
-            assert sent < 400, f"only {answered} of {workers} answered"
-            answered |= _ask(base, "/legacy/pid", 10)
-            sent += 10
+        sent = _until_each_answers(base, workers)
         _ask(base, "/v2/pid", 7)
         command = [sys.executable, "-m", "gateway.cli", "set", "pid", "v2", "--reason", "moved"]
         subprocess.run(command, cwd=tmp_path, check=True, capture_output=True, timeout=60)
@@ -95,12 +101,7 @@ def test_a_dead_workers_counts_are_kept_and_its_files_folded(tmp_path: Path) -> 
     flags = ("--workers", "2", "--admin-token", TOKEN)
     with gateway_serve(tmp_path, *flags, modules=MODULE) as (proc, base):
         workers = children_once(proc.pid, 2)
-        answered: set[int] = set()
-        sent = 0
-        while answered != workers:
-            assert sent < 400, f"only {answered} of {workers} answered"
-            answered |= _ask(base, "/legacy/pid", 10)
-            sent += 10
+        sent = _until_each_answers(base, workers)
         (metrics_folder,) = Path(tempfile.gettempdir()).glob(f"gateway-metrics-{proc.pid}-*")
         killed = min(workers)
         os.kill(killed, signal.SIGKILL)
@@ -122,8 +123,7 @@ def test_each_start_has_a_fresh_folder_and_removes_those_of_dead_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setattr(values, "ValueClass", values.ValueClass)  # restored afterwards
-    monkeypatch.delenv(VARIABLE, raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
     ended = [sys.executable, "-c", "import os; print(os.getpid())"]
     dead = subprocess.run(ended, capture_output=True, text=True, check=True).stdout.strip()
     stale = tmp_path / f"gateway-metrics-{dead}-abc"
@@ -131,11 +131,16 @@ def test_each_start_has_a_fresh_folder_and_removes_those_of_dead_starts(
     for kept in (stale, live):
         kept.mkdir()
         (kept / "counter_1.db").write_bytes(b"")
-    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
-    made = start()
+    single_process = values.ValueClass
 
-    assert folder() == made
-    assert made.parent == tmp_path
-    assert list(made.iterdir()) == []
-    assert not stale.exists()
-    assert live.exists()
+    with serving() as made:
+        assert folder() == made
+        assert made.parent == tmp_path
+        assert list(made.iterdir()) == []
+        assert not stale.exists()
+        assert live.exists()
+        assert values.ValueClass is not single_process
+
+    assert not made.exists()
+    assert folder() is None
+    assert values.ValueClass is single_process  # as before: later apps count in-process

@@ -1,5 +1,6 @@
 """``gateway serve`` replays shadow samples in a process of its own, at idle priority, and
-stops it with the server."""
+stops it with the server; the process starts with the first sample, whenever a module
+starts sampling."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from gateway.records.store import RecordStore
 from gateway.records.tables import ShadowComparison
 from gateway.records.urls import records_url
+from tests.served import gateway_serve
 from tests.serving import first_answer, free_port
 from tests.waiting import wait_until
 
@@ -107,3 +109,28 @@ def test_gateway_serve_replays_in_an_idle_priority_process(tmp_path: Path) -> No
         (f"/legacy/api/articles/{slug}", "matched"),
     ]
     assert not Path(f"/proc/{replayer}").exists()  # it went with the server
+
+
+def test_a_module_moved_to_shadow_at_run_time_is_replayed_in_a_process_of_its_own(
+    tmp_path: Path,
+) -> None:
+    module = '[[module]]\nname = "pid"\npaths = ["/pid"]\n'
+    with gateway_serve(tmp_path, modules=module) as (proc, base):
+        before = _replayers(proc.pid)  # nothing samples yet: no replay process
+        change = ["set", "pid", "shadow", "--sample", "1", "--reason", "compare"]
+        subprocess.run([sys.executable, "-m", "gateway.cli", *change], cwd=tmp_path, check=True)
+        store = RecordStore(f"sqlite:///{tmp_path / 'records.db'}")
+
+        def replayed() -> list[int] | None:
+            assert httpx.get(f"{base}/legacy/pid", timeout=DEADLINE_SECONDS).status_code == 200
+            with store.session() as session:
+                recorded = session.scalars(select(ShadowComparison)).first()
+            return _replayers(proc.pid) if recorded is not None else None
+
+        try:
+            after = wait_until(replayed, timeout=DEADLINE_SECONDS, interval=0.2, message="a replay")
+        finally:
+            store.engine.dispose()
+
+    assert before == []
+    assert len(after) == 1
