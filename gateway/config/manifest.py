@@ -24,6 +24,7 @@ from typing import Any
 from gateway.config.errors import ConfigError
 from gateway.config.gates import AutoRollback, Gates
 from gateway.config.module_spec import ModuleSpec, State, check_module, split_route
+from gateway.config.noise_rules import NoiseRule
 from gateway.config.patterns import captures, fill, overlapping, pattern_segments, segments
 from gateway.config.toml_lines import TomlLines
 
@@ -49,6 +50,7 @@ class Module:
     kept: tuple[tuple[str, str], ...] = ()
     gates: Gates = field(default_factory=Gates)
     rollback: AutoRollback | None = None
+    noise: tuple[NoiseRule, ...] = ()
 
     def matches(self, path_segments: list[str]) -> bool:
         return any(captures(pattern_segments(p), path_segments) is not None for p in self.paths)
@@ -151,6 +153,7 @@ def _module(spec: ModuleSpec, line: int) -> Module:
         kept=tuple(split_route(route) for route in spec.keep_on_legacy),
         gates=spec.gates,
         rollback=spec.rollback,
+        noise=spec.noise,
     )
 
 

@@ -12,10 +12,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from gateway.config.gates import AutoRollback, Gates
 from gateway.config.ignore_rules import rule_problem
+from gateway.config.noise_rules import NoiseRule, parse_noise
 from gateway.config.patterns import overlapping, pattern_problem, template_problem
 
 # The methods a route kept on legacy may name (HEAD and OPTIONS follow GET and the path).
@@ -58,6 +59,21 @@ def _route_problem(route: str) -> str | None:
     return f"{route!r}: {problem}" if problem else None
 
 
+def _noise_rules(table: Any) -> tuple[NoiseRule, ...]:
+    """The ``[module.noise]`` table as its rules, every problem of it in one message."""
+    if not isinstance(table, dict):
+        raise ValueError("must be a table of JSON path = kind")
+    rules, problems = [], []
+    for path, kind in table.items():
+        try:
+            rules.append(parse_noise(path, kind))
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ValueError("; ".join(problems))
+    return tuple(rules)
+
+
 PathPattern = Annotated[str, AfterValidator(_valid(_path_problem))]
 KeptRoute = Annotated[str, AfterValidator(_valid(_route_problem))]
 IgnoreRule = Annotated[str, AfterValidator(_valid(rule_problem))]
@@ -75,6 +91,8 @@ class ModuleSpec(BaseModel):
     deprecated: date | None = None
     sunset: date | None = None
     ignore: list[IgnoreRule] = Field(default_factory=list)
+    # Paths whose values vary run to run, by kind ([module.noise]; see noise_rules).
+    noise: Annotated[tuple[NoiseRule, ...], BeforeValidator(_noise_rules)] = ()
     v2_paths: dict[str, str] = Field(default_factory=dict)
     # Routes v2 does not serve: legacy answers them whatever the module's state.
     keep_on_legacy: list[KeptRoute] = Field(default_factory=list)

@@ -1,7 +1,8 @@
-"""Compare legacy's answer with v2's: status, then JSON bodies after the ignore rules.
+"""Compare legacy's answer with v2's: status, then JSON bodies after the ignore and noise rules.
 
 Ignore rules are the manifest's dotted JSON paths (:mod:`gateway.config.ignore_rules`); each
-becomes the DeepDiff path pattern that leaves it, and everything beneath it, out.
+becomes the DeepDiff path pattern that leaves it, and everything beneath it, out. Noise rules
+(:mod:`gateway.shadow.noise`) let a value differ only as its kind allows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from gateway.config.ignore_rules import rule_parts
+from gateway.config.noise_rules import NoiseRule
+from gateway.shadow.noise import settled
 
 _INDEX = re.compile(r"\[\d+\]")
 
@@ -44,11 +47,13 @@ def compare(
     v2_status: int,
     v2_body: bytes,
     ignore: Sequence[str] = (),
+    noise: Sequence[NoiseRule] = (),
 ) -> Verdict:
     if legacy_status != v2_status:
         signature = f"status {legacy_status} != {v2_status}"
         return Verdict(False, {"status": {"legacy": legacy_status, "v2": v2_status}}, signature)
-    legacy_json, v2_json = _json(legacy_body), _json(v2_body)
+    legacy_json = _json(legacy_body)
+    v2_json = settled(legacy_json, _json(v2_body), noise)
     difference = DeepDiff(
         legacy_json,
         v2_json,

@@ -99,6 +99,7 @@ class ShadowRunner:
                 v2_status=status,
                 v2_body=body,
                 ignore=sample.module.ignore,
+                noise=sample.module.noise,
             )
             record.v2_status = status
             record.outcome = "matched" if verdict.matched else "mismatched"
