@@ -13,7 +13,8 @@ import click
 from gateway.cli.control import gates_command, promote, rollback, set_command
 from gateway.cli.init import init
 from gateway.cli.manifest import manifest
-from gateway.cli.records import db, parity_command
+from gateway.cli.parity import parity_command
+from gateway.cli.records import db
 from gateway.cli.routes import routes
 from gateway.cli.runtime import history_command, status
 from gateway.cli.serve import serve

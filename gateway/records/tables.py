@@ -126,3 +126,19 @@ class ModuleWindow(GatewayBase):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class NoiseRun(GatewayBase):
+    """One ``gateway parity learn``: safe requests of a module answered twice by legacy, and
+    where the two answers differed (``paths``: each JSON path, how many pairs differed there,
+    and the narrowest kind that covers every difference seen, or none)."""
+
+    __tablename__ = "noise_runs"
+    __table_args__ = (Index("ix_noise_runs_module", "module"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    module: Mapped[str] = mapped_column(String(64))
+    pairs: Mapped[int] = mapped_column(Integer)
+    # {path: {"count": n, "kind": "timestamp" | ... | None, "tolerance": float | None}}
+    paths: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
