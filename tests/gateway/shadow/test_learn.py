@@ -9,17 +9,14 @@ the articles themselves). ``gateway parity`` proposes the lines to paste, and ap
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner
-from flask import Flask, Response
+from flask import Flask
 from sqlalchemy import delete, select
 
 import legacy_flask
@@ -32,6 +29,7 @@ from gateway.records.tables import NoiseRun, ShadowComparison
 from shared.db import Database
 from shared.settings import Settings
 from tests.conduit import Api
+from tests.planted import plant
 from tests.serving import running_server
 from tests.waiting import wait_until
 
@@ -50,24 +48,11 @@ def built_v2() -> Any:
     return _BUILT["v2"]
 
 
-def _plant(app: Flask) -> Flask:
-    @app.after_request
-    def plant(response: Response) -> Response:
-        body = response.get_json(silent=True) if response.is_json else None
-        if isinstance(body, dict):
-            body["nonce"] = str(uuid.uuid4())
-            body["servedAt"] = datetime.now(UTC).isoformat(timespec="microseconds")
-            response.set_data(json.dumps(body))
-        return response
-
-    return app
-
-
 @pytest.fixture
 def manifest(
     tmp_path: Path, settings: Settings, database: Database, records: RecordStore
 ) -> Iterator[Path]:
-    _BUILT["legacy"] = _plant(legacy_flask.create_app(settings, database=database))
+    _BUILT["legacy"] = plant(legacy_flask.create_app(settings, database=database))
     _BUILT["v2"] = conduit_v2.create_app(settings, database=database)
     with records.session() as session, session.begin():
         session.execute(delete(ShadowComparison).where(ShadowComparison.module == MODULE))
