@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,6 +27,7 @@ from gateway.records.parity import ModuleParity, parity
 from gateway.records.tables import NoiseRun, ShadowComparison
 from gateway.shadow.capture import SAFE_METHODS
 from gateway.shadow.evidence import PathEvidence, path_evidence
+from gateway.shadow.export import exported_tests
 from gateway.shadow.learn import PathNoise, learned
 
 # Never sent again: the transport sets them, or they describe the first connection.
@@ -211,3 +213,56 @@ def _body(answer: httpx.Response) -> Any:
         return answer.json()
     except ValueError:
         return answer.text
+
+
+@parity_command.command("export")
+@config_options
+@click.argument("module")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The pytest file to write (tests/test_parity_MODULE.py).",
+)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+def export_command(config_args: ConfigArgs, module: str, output: Path, limit: int) -> None:
+    """Write MODULE's stored mismatches as a pytest file: each test sends the recorded request
+    to v2 and expects legacy's answer. Credentials and personal data are left out."""
+    config = read_config(config_args)
+    module_or_fail(config, module)
+    if config.manifest.directory is None:
+        raise click.UsageError("export needs the manifest as a file (--manifest)")
+    manifest = str(Path(config.manifest.source).resolve())
+    with open_records(config, load_everything(config)) as store, store.session() as session:
+        chosen = _recent_mismatches(session, module, limit)
+        if not chosen:
+            raise click.ClickException(
+                f"no mismatch of module {module} is stored with legacy's answer yet"
+            )
+        text = exported_tests(manifest, module, chosen)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"{output}: {len(chosen)} tests of module {module}")
+
+
+def _recent_mismatches(session: Any, module: str, limit: int) -> list[ShadowComparison]:
+    """The newest stored mismatch of each distinct request, newest first."""
+    query = (
+        select(ShadowComparison)
+        .where(
+            ShadowComparison.module == module,
+            ShadowComparison.outcome == "mismatched",
+            ShadowComparison.legacy_body.is_not(None),
+        )
+        .order_by(ShadowComparison.id.desc())
+    )
+    chosen: dict[tuple[str, str, str], ShadowComparison] = {}
+    for row in session.scalars(query.limit(limit * 20)):
+        request = row.request
+        key = (request["method"], request["path"], request.get("query", ""))
+        if key not in chosen:
+            chosen[key] = row
+            if len(chosen) == limit:
+                break
+    return list(chosen.values())

@@ -104,7 +104,7 @@ def change_counts(session: Session, version: int) -> dict[tuple[str, str], int]:
         .where(ModuleChange.version <= version)
         .group_by(ModuleChange.module, ModuleChange.kind)
     )
-    return {(module, kind): count for module, kind, count in session.execute(query).tuples()}
+    return {(module, kind): count for module, kind, count in session.execute(query).all()}
 
 
 def history(session: Session, module: str | None = None) -> Sequence[ModuleChange]:

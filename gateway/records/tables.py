@@ -56,6 +56,9 @@ class ShadowComparison(GatewayBase):
     # Each side's time to its answer's last byte: the latency gate's per-request ratio.
     legacy_seconds: Mapped[float | None] = mapped_column(Float, default=None)
     v2_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    # Legacy's answer (JSON, or its text), kept for a mismatch only: what an exported test
+    # expects of v2 (`gateway parity export`).
+    legacy_body: Mapped[Any] = mapped_column(JSON, default=None)
 
 
 class ShadowDrop(GatewayBase):

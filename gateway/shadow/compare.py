@@ -52,8 +52,8 @@ def compare(
     if legacy_status != v2_status:
         signature = f"status {legacy_status} != {v2_status}"
         return Verdict(False, {"status": {"legacy": legacy_status, "v2": v2_status}}, signature)
-    legacy_json = _json(legacy_body)
-    v2_json = settled(legacy_json, _json(v2_body), noise)
+    legacy_json = as_json(legacy_body)
+    v2_json = settled(legacy_json, as_json(v2_body), noise)
     difference = DeepDiff(
         legacy_json,
         v2_json,
@@ -67,7 +67,7 @@ def compare(
     return Verdict(False, diff, ", ".join(paths)[:255])
 
 
-def _json(body: bytes) -> Any:
+def as_json(body: bytes) -> Any:
     """The body as JSON; a body that is not JSON is compared as text."""
     if not body:
         return None

@@ -20,7 +20,7 @@ from gateway.metrics.instruments import DROPPED, Metrics
 from gateway.records.drops import DropCounter
 from gateway.records.store import RecordStore
 from gateway.records.tables import ShadowComparison
-from gateway.shadow.compare import compare
+from gateway.shadow.compare import as_json, compare
 
 if TYPE_CHECKING:
     from gateway.shadow.capture import Sample
@@ -105,6 +105,8 @@ class ShadowRunner:
             record.outcome = "matched" if verdict.matched else "mismatched"
             record.diff = verdict.diff
             record.signature = verdict.signature
+            if not verdict.matched:
+                record.legacy_body = as_json(sample.legacy_body)
         async with self.store.transaction() as session:
             session.add(record)
         if self.metrics is not None:

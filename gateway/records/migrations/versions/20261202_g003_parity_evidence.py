@@ -1,4 +1,5 @@
-"""What ``gateway parity learn`` found: where two legacy answers to one request differ.
+"""What ``gateway parity learn`` found (where two legacy answers to one request differ), and
+legacy's answer kept with each mismatch (what ``gateway parity export`` expects of v2).
 
 Revision ID: g003
 Revises: g002
@@ -17,6 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("shadow_comparisons", sa.Column("legacy_body", sa.JSON(), nullable=True))
     op.create_table(
         "noise_runs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -32,3 +34,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_noise_runs_module", table_name="noise_runs")
     op.drop_table("noise_runs")
+    op.drop_column("shadow_comparisons", "legacy_body")
