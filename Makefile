@@ -50,7 +50,10 @@ bench: setup
 	$(BIN)/python -m tests.postgres $(BIN)/python bench/compare.py --database postgresql
 
 # Each pytest pass is its own target, added to `test`; pytest exits non-zero (5) when it
-# collects nothing, so an empty pass fails too.
+# collects nothing, so an empty pass fails too. Each runs on PYTEST_WORKERS processes
+# (pytest-xdist), a test file's tests on one of them, so its module fixtures start once.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 test: lint typecheck pytest-sqlite pytest-postgres pytest-processes
 
 lint: setup
@@ -62,14 +65,14 @@ typecheck: setup
 
 # The SQLite pass must not pick up a server URL exported in the caller's environment.
 pytest-sqlite: setup
-	env -u GATEWAY_TEST_DATABASE_URL $(BIN)/pytest
+	env -u GATEWAY_TEST_DATABASE_URL $(PYTEST)
 
 # The suite again on a throw-away PostgreSQL 15 server (PG_BIN overrides where its binaries
 # are); tests/postgres.py starts it, sets GATEWAY_TEST_DATABASE_URL and removes it afterwards.
 # Only the tests that reach the database run again (tests/conftest.py): the others run the
 # same whatever the database, and the SQLite pass has run them.
 pytest-postgres: setup
-	$(BIN)/python -m tests.postgres env GATEWAY_TEST_DATABASE_ONLY=1 $(BIN)/pytest
+	$(BIN)/python -m tests.postgres env GATEWAY_TEST_DATABASE_ONLY=1 $(PYTEST)
 
 # The legacy app served by processes of its own (legacy_processes), the production mode: the
 # tests of what it must keep (the legacy mount, the edge, the contract's legacy side, the
@@ -78,4 +81,4 @@ PROCESS_TESTS := tests/gateway/mounts/legacy/test_mount.py tests/gateway/mounts/
 	tests/gateway/mounts/legacy/test_environ.py tests/gateway/edge tests/contract \
 	tests/gateway/shadow
 pytest-processes: setup
-	$(BIN)/python -m tests.postgres env GATEWAY_TEST_LEGACY_PROCESSES=2 $(BIN)/pytest $(PROCESS_TESTS)
+	$(BIN)/python -m tests.postgres env GATEWAY_TEST_LEGACY_PROCESSES=2 $(PYTEST) $(PROCESS_TESTS)

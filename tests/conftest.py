@@ -12,9 +12,11 @@ import os
 from collections.abc import Iterator
 
 import httpx
+import psycopg
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from gateway.records import migrate as gateway_migrate
 from gateway.records.store import RecordStore
@@ -24,10 +26,11 @@ from shared.models import Base
 from shared.settings import Environment, Settings
 from tests.gateways import conduit_gateway
 from tests.inprocess import BASE_URL, InProcessTransport, app_transport
+from tests.postgres import URL_VARIABLE
 
 # Set by the PostgreSQL pass of `make test`: only the tests that reach the database run
-# again there (the `settings` fixture, or the `database` marker); the others run the same
-# on any database, and the SQLite pass has run them.
+# again there (the `settings` fixture, or the `database` marker), but for those marked
+# `any_database` (their subject does not depend on it); the SQLite pass has run the others.
 DATABASE_ONLY_VARIABLE = "GATEWAY_TEST_DATABASE_ONLY"
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 # Small enough that tests cross it cheaply, large enough for every ordinary request.
@@ -106,12 +109,30 @@ def pytest_report_header() -> str:
     return f"database: {url.rsplit('@', 1)[-1] if url else 'SQLite file (default)'}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, each worker gets a PostgreSQL database of its own (the suite's
+    name with the worker's), made here before any test reads the URL: the workers' tests
+    never see each other's rows, connections or truncations."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    server = os.environ.get(URL_VARIABLE, "")
+    if not worker or not server.startswith("postgres"):
+        return
+    url = make_url(server)
+    own = url.set(database=f"{url.database}_{worker}")
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{own.database}"')
+    os.environ[URL_VARIABLE] = own.render_as_string(hide_password=False)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not os.environ.get(DATABASE_ONLY_VARIABLE):
         return
     kept, deselected = [], []
     for item in items:
         reaches = "settings" in getattr(item, "fixturenames", ())
+        reaches = reaches and item.get_closest_marker("any_database") is None
         (kept if reaches or item.get_closest_marker("database") else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)

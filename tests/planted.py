@@ -26,8 +26,24 @@ def plant(app: Flask) -> Flask:
     return app
 
 
+# Every notes app built here, until its test lets go of its connections (dispose_notes).
+NOTES_BUILT: list[Flask] = []
+
+
 def notes() -> Flask:
     """The notes example's legacy app, as its manifest builds it (NOTES_* variables), planted."""
     from notes_app import create_app  # found on the path the notes tests put its folder on
 
-    return plant(create_app())
+    app = plant(create_app())
+    NOTES_BUILT.append(app)
+    return app
+
+
+def dispose_notes() -> None:
+    """Close the pooled connections of the notes apps built (a command that built one, run
+    in the test's process, leaves them to the garbage collector)."""
+    while NOTES_BUILT:
+        app = NOTES_BUILT.pop()
+        with app.app_context():
+            for engine in app.extensions["sqlalchemy"].engines.values():
+                engine.dispose()

@@ -8,6 +8,7 @@ stable is.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,8 @@ from gateway.cli import main
 from gateway.config.configuration import load_config
 from gateway.records.store import RecordStore
 from gateway.records.tables import NoiseRun, ShadowComparison
-from tests.examples.helpers import MakeUser, api_tokens, bearer, dispose_legacy_engines
+from tests.examples.helpers import MakeUser, api_tokens, bearer
+from tests.planted import dispose_notes
 from tests.serving import running_server
 from tests.waiting import wait_until
 
@@ -30,7 +32,7 @@ PASSWORD = "learner-password"
 
 
 @pytest.fixture
-def manifest(tmp_path: Path, notes_environment: None, records: RecordStore) -> Path:
+def manifest(tmp_path: Path, notes_environment: None, records: RecordStore) -> Iterator[Path]:
     with records.session() as session, session.begin():
         session.execute(delete(ShadowComparison).where(ShadowComparison.module == MODULE))
         session.execute(delete(NoiseRun).where(NoiseRun.module == MODULE))
@@ -49,7 +51,8 @@ shadow_sample_rate = 1.0
 """,
         encoding="utf-8",
     )
-    return path
+    yield path
+    dispose_notes()  # the apps the gateway and the command built
 
 
 def _recorded(records: RecordStore) -> int | None:
@@ -72,7 +75,6 @@ def test_a_module_behind_a_login_is_learned_with_a_test_accounts_token(
         for _ in range(LISTS):
             assert http.get("/api/notes", headers=bearer(token)).status_code == 200
         wait_until(lambda: _recorded(records), timeout=30, message=f"{LISTS} comparisons")
-    dispose_legacy_engines(app)
 
     command = ["parity", "learn", MODULE, "--manifest", str(manifest)]
     learn = CliRunner().invoke(main, [*command, "--header", f"Authorization: Bearer {token}"])

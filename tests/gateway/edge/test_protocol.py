@@ -41,6 +41,9 @@ from tests.gateway.probe import ProbeState, probe_blueprint
 from tests.gateways import conduit_config, conduit_gateway
 from tests.serving import running_server
 
+# What it tests does not depend on the database: the SQLite pass runs it.
+pytestmark = pytest.mark.any_database
+
 LIMITS = ServerOptions(
     header_timeout_seconds=1.0,
     body_timeout_seconds=1.0,

@@ -30,6 +30,9 @@ from tests.gateways import conduit_gateway
 from tests.serving import running_server
 from tests.waiting import wait_until
 
+# What it tests does not depend on the database: the SQLite pass runs it.
+pytestmark = pytest.mark.any_database
+
 MANIFEST = """\
 [[module]]
 name = "users"

@@ -19,6 +19,9 @@ from tests.gateways import conduit_gateway
 from tests.inprocess import in_process
 from tests.serving import running_server
 
+# What it tests does not depend on the database: the SQLite pass runs it.
+pytestmark = pytest.mark.any_database
+
 MANIFEST = """\
 [[module]]
 name = "users"

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 from starlette.types import Message
 
 from gateway.mounts.legacy.admission import ClientGone
@@ -33,6 +34,9 @@ from tests.gateways import conduit_gateway
 from tests.served import DEADLINE_SECONDS, children, children_once, gateway_serve, gone
 from tests.serving import running_server
 from tests.waiting import wait_until
+
+# What it tests does not depend on the database: the SQLite pass runs it.
+pytestmark = pytest.mark.any_database
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
