@@ -79,6 +79,6 @@ pytest-postgres: setup
 # shadow) pass again in that mode, on PostgreSQL; tests/gateways.py reads the variable.
 PROCESS_TESTS := tests/gateway/mounts/legacy/test_mount.py tests/gateway/mounts/legacy/test_buffering.py \
 	tests/gateway/mounts/legacy/test_environ.py tests/gateway/edge tests/contract \
-	tests/gateway/shadow
+	tests/gateway/shadow/test_runner.py tests/gateway/shadow/test_process.py
 pytest-processes: setup
 	$(BIN)/python -m tests.postgres env GATEWAY_TEST_LEGACY_PROCESSES=2 $(PYTEST) $(PROCESS_TESTS)
