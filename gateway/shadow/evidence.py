@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.records.tables import NoiseRun, ShadowComparison
@@ -24,6 +24,9 @@ RELATIVE_MARGIN = 0.2
 ABSOLUTE_MARGIN = 0.03
 # Fewer legacy pairs than this say nothing about a path's noise.
 MIN_PAIRS = 10
+# The comparisons judged: the newest, so the figures follow v2 as it is fixed, and a long
+# shadow does not make `gateway parity` read every row it ever stored.
+EVIDENCE_WINDOW = 10_000
 _STEP = re.compile(r"\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
 _WHOLE_BODY = "(body)"
 
@@ -95,23 +98,27 @@ def _noise_at(path: str, noise: dict[str, PathNoise]) -> PathNoise | None:
         path = path[:cut]
 
 
-def path_evidence(session: Session, module: str) -> tuple[list[PathEvidence], dict[str, PathNoise]]:
-    """Each path where legacy and v2 differed, against its noise; and all noise learned."""
-    comparisons = session.scalar(
-        select(func.count()).where(
-            ShadowComparison.module == module, ShadowComparison.outcome != "error"
-        )
+def path_evidence(
+    session: Session, module: str, *, newest: int = EVIDENCE_WINDOW
+) -> tuple[list[PathEvidence], dict[str, PathNoise]]:
+    """Each path where legacy and v2 differed in the module's ``newest`` comparisons (errors
+    aside), against its noise; and all noise learned."""
+    window = (
+        select(ShadowComparison.outcome, ShadowComparison.diff)
+        .where(ShadowComparison.module == module, ShadowComparison.outcome != "error")
+        .order_by(ShadowComparison.id.desc())
+        .limit(newest)
     )
+    comparisons = 0
     raw: dict[str, int] = {}
-    mismatched = select(ShadowComparison.diff).where(
-        ShadowComparison.module == module, ShadowComparison.outcome == "mismatched"
-    )
-    for diff in session.scalars(mismatched):
-        for path in _raw_paths(diff):
-            raw[path] = raw.get(path, 0) + 1
+    for outcome, diff in session.execute(window):
+        comparisons += 1
+        if outcome == "mismatched":
+            for path in _raw_paths(diff):
+                raw[path] = raw.get(path, 0) + 1
     pairs, noise = learned_noise(session, module)
     found = [
-        PathEvidence(path, count, comparisons or 0, _noise_at(path, noise), pairs)
+        PathEvidence(path, count, comparisons, _noise_at(path, noise), pairs)
         for path, count in sorted(raw.items())
     ]
     return found, noise

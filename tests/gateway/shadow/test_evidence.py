@@ -65,6 +65,7 @@ def test_real_differences_noise_and_the_unjudged(store: RecordStore) -> None:
 
     with store.session() as session:
         found, noise = path_evidence(session, MODULE)
+        newest, _noise = path_evidence(session, MODULE, newest=38)  # the 38 that matched
 
     verdicts = {evidence.path: evidence.real for evidence in found}
     assert verdicts == {
@@ -73,6 +74,7 @@ def test_real_differences_noise_and_the_unjudged(store: RecordStore) -> None:
         "article.updatedAt": False,  # 62 % against legacy's own 100 %
     }
     assert noise["article.updatedAt"].kind == "timestamp"
+    assert newest == []
 
 
 def test_too_few_legacy_pairs_judge_nothing(store: RecordStore) -> None:
