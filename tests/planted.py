@@ -1,7 +1,8 @@
-"""Legacy apps planted with noise: a random field and a moving timestamp on every JSON answer.
+"""Apps planted for the parity tests: legacy apps with noise, v2 apps with a divergence.
 
-``nonce`` is a fresh UUID and ``servedAt`` the moment of the answer, added to each JSON object
-an app answers, so that two answers to one request differ there and nowhere else.
+``plant`` adds a fresh UUID (``nonce``) and the moment of the answer (``servedAt``) to each
+JSON object a legacy app answers, so that two answers to one request differ there and nowhere
+else. ``UpperCased`` is a v2 whose answers on one path come back upper-cased.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, Response
+from starlette.types import Message, Receive, Scope, Send
 
 
 def plant(app: Flask) -> Flask:
@@ -47,3 +50,30 @@ def dispose_notes() -> None:
         with app.app_context():
             for engine in app.extensions["sqlalchemy"].engines.values():
                 engine.dispose()
+
+
+class UpperCased:
+    """``app``, but its answers on paths ending in ``suffix`` come back upper-cased."""
+
+    def __init__(self, app: Any, suffix: str) -> None:
+        self.app = app
+        self.suffix = suffix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith(self.suffix):
+            await self.app(scope, receive, send)
+            return
+
+        async def upper(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": message.get("body", b"").upper()}
+            await send(message)
+
+        await self.app(scope, receive, upper)
+
+
+def divergent_notes_v2() -> Any:
+    """The notes example's v2 (NOTES_* variables), its note list upper-cased."""
+    from notes_v2 import create_app  # found on the path the notes tests put its folder on
+
+    return UpperCased(create_app(), "/api/notes")

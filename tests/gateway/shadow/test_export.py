@@ -19,7 +19,6 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select
-from starlette.types import Message, Receive, Scope, Send
 
 import legacy_flask
 import v2 as conduit_v2
@@ -32,6 +31,7 @@ from gateway.shadow.export import exported_tests
 from shared.db import Database
 from shared.settings import Settings
 from tests.conduit import Api
+from tests.planted import UpperCased
 from tests.serving import running_server
 from tests.waiting import wait_until
 
@@ -41,26 +41,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def divergent_v2() -> Any:
     """Conduit's v2 as its settings (CONDUIT_*) build it, with the planted divergence."""
-    return UpperCasedTags(conduit_v2.create_app())
-
-
-class UpperCasedTags:
-    """v2, but its tag list comes back upper-cased: the planted divergence."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].endswith("/api/tags"):
-            await self.app(scope, receive, send)
-            return
-
-        async def upper(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                message = {**message, "body": message.get("body", b"").upper()}
-            await send(message)
-
-        await self.app(scope, receive, upper)
+    return UpperCased(conduit_v2.create_app(), "/api/tags")
 
 
 MANIFEST = """[gateway]
@@ -109,7 +90,7 @@ def _mismatch_recorded(
     app = create_app(
         load_config(manifest, environ={}),
         legacy=legacy_flask.create_app(settings, database=database),
-        v2=UpperCasedTags(real),
+        v2=UpperCased(real, "/api/tags"),
         store=records,
     )
     with running_server(app) as url, httpx.Client(base_url=f"{url}/legacy/api", timeout=30) as http:
