@@ -59,6 +59,9 @@ class UpperCased:
         self.app = app
         self.suffix = suffix
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.app, name)  # its OpenAPI, routes... are the app's
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].endswith(self.suffix):
             await self.app(scope, receive, send)

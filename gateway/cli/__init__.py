@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import click
 
+from gateway.cli import parity_check  # noqa: F401  (registers `gateway parity check`)
 from gateway.cli.control import gates_command, promote, rollback, set_command
 from gateway.cli.init import init
 from gateway.cli.manifest import manifest

@@ -138,12 +138,7 @@ def learn_command(
 ) -> None:
     """Send MODULE's recent shadowed requests (GET and HEAD only) to legacy twice, and keep
     where the two answers differ: noise, by kind."""
-    extra = {}
-    for header in headers:
-        name, colon, value = header.partition(":")
-        if not colon or not name.strip():
-            raise click.BadParameter(f"{header!r} is not 'Name: value'", param_hint="--header")
-        extra[name.strip().lower()] = value.strip()
+    extra = request_headers(headers)
     config = read_config(config_args)
     module_or_fail(config, module)
     sides = load_everything(config)
@@ -165,6 +160,17 @@ def learn_command(
         click.echo(f"  {path}: differed in {_rate(noise.count, pairs)}, {kind}")
     if not paths:
         click.echo("  every pair answered the same: no noise")
+
+
+def request_headers(headers: tuple[str, ...]) -> dict[str, str]:
+    """``--header 'Name: value'`` flags, as headers to send."""
+    extra = {}
+    for header in headers:
+        name, colon, value = header.partition(":")
+        if not colon or not name.strip():
+            raise click.BadParameter(f"{header!r} is not 'Name: value'", param_hint="--header")
+        extra[name.strip().lower()] = value.strip()
+    return extra
 
 
 def _recent_requests(session: Any, module: str, limit: int) -> list[dict[str, Any]]:

@@ -1,0 +1,83 @@
+"""``gateway parity check MODULE``: both sides asked the same generated requests, before any
+traffic (:mod:`gateway.shadow.generated`)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from gateway.cli.common import (
+    ConfigArgs,
+    config_options,
+    load_everything,
+    module_or_fail,
+    read_config,
+)
+from gateway.cli.parity import parity_command, request_headers
+from gateway.shadow.generated import Outcome, check_module
+
+
+def _line(outcome: Outcome) -> None:
+    if outcome.skipped is not None:
+        click.echo(f"  {outcome.operation}: {outcome.skipped}")
+    elif outcome.verdict is None:
+        click.echo(f"  {outcome.operation}: {outcome.sent} requests, both sides alike")
+    else:
+        click.echo(f"  {outcome.operation}: DIFFERS after {outcome.sent} requests")
+        click.echo(f"      smallest: {outcome.request}")
+        click.echo(f"      {outcome.verdict.signature}: {json.dumps(outcome.verdict.diff)[:500]}")
+
+
+@parity_command.command("check")
+@config_options
+@click.argument("module")
+@click.option(
+    "--examples",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Requests generated for each operation (before shrinking a difference).",
+)
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="Sent with every request (repeatable), e.g. a test account's Authorization.",
+)
+def check_command(
+    config_args: ConfigArgs, module: str, examples: int, headers: tuple[str, ...]
+) -> None:
+    """Send requests generated from v2's OpenAPI for MODULE's operations to both sides, in
+    this process, and compare the answers as the shadow does. Exits 1 on a difference. Run it
+    against a copy of the data, or an empty database."""
+    try:
+        import schemathesis  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "parity check generates requests with Schemathesis: pip install "
+            "'flask-fastapi-gateway[parity]'"
+        ) from None
+    config = read_config(config_args)
+    module_or_fail(config, module)
+    sides = load_everything(config)
+    if sides.v2 is None:
+        raise click.ClickException("parity check needs a v2 app (the v2 option)")
+    click.echo(f"{module}: {examples} generated requests an operation, both sides")
+    try:
+        outcomes = check_module(
+            config,
+            sides,
+            config.manifest.module(module),
+            examples=examples,
+            headers=request_headers(headers),
+            report=_line,
+        )
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    differing = [outcome for outcome in outcomes if outcome.verdict is not None]
+    if not outcomes:
+        raise click.ClickException(f"v2's OpenAPI has no operation of module {module}")
+    if differing:
+        raise SystemExit(1)
