@@ -115,6 +115,17 @@ def _echo_proposals(module: Module, noise: dict[str, PathNoise]) -> None:
         )
 
 
+# --header 'Name: value', repeatable: the shadow never stores credentials, so a module
+# behind a login is learned or checked with a test account's.
+header_option = click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="Sent with every request (repeatable), e.g. a test account's 'Authorization: ...'.",
+)
+
+
 @parity_command.command("learn")
 @config_options
 @click.argument("module")
@@ -125,14 +136,7 @@ def _echo_proposals(module: Module, noise: dict[str, PathNoise]) -> None:
     type=click.IntRange(min=1),
     help="How many of the module's shadowed requests to send to legacy twice.",
 )
-@click.option(
-    "--header",
-    "headers",
-    multiple=True,
-    metavar="'NAME: VALUE'",
-    help="Sent with every request (repeatable): the shadow never stores credentials, so a "
-    "module behind a login is learned with a test account's, e.g. 'Authorization: Token ...'.",
-)
+@header_option
 def learn_command(
     config_args: ConfigArgs, module: str, requests: int, headers: tuple[str, ...]
 ) -> None:

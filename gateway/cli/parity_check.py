@@ -14,7 +14,7 @@ from gateway.cli.common import (
     module_or_fail,
     read_config,
 )
-from gateway.cli.parity import parity_command, request_headers
+from gateway.cli.parity import header_option, parity_command, request_headers
 from gateway.shadow.generated import Outcome, check_module
 
 
@@ -39,13 +39,7 @@ def _line(outcome: Outcome) -> None:
     type=click.IntRange(min=1),
     help="Requests generated for each operation (before shrinking a difference).",
 )
-@click.option(
-    "--header",
-    "headers",
-    multiple=True,
-    metavar="'NAME: VALUE'",
-    help="Sent with every request (repeatable), e.g. a test account's Authorization.",
-)
+@header_option
 def check_command(
     config_args: ConfigArgs, module: str, examples: int, headers: tuple[str, ...]
 ) -> None:
