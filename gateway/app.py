@@ -122,9 +122,7 @@ def _metrics_endpoint(
     metrics: Metrics | None, admin: AdminToken | None, follower: Follower
 ) -> APIRouter:
     return metrics_router(
-        metrics or Metrics(),  # read by nobody: without a token /metrics answers 404
-        admin,
-        lambda: (follower.live.snapshot.manifest, follower.change_counts),
+        metrics, admin, lambda: (follower.live.snapshot.manifest, follower.change_counts)
     )
 
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
+from sqlalchemy import delete
 from starlette.types import Message, Receive, Scope, Send
+
+from gateway.records.store import RecordStore
+from gateway.records.tables import NoiseRun, ShadowComparison
 
 
 def plant(app: Flask) -> Flask:
@@ -80,3 +86,42 @@ def divergent_notes_v2() -> Any:
     from notes_v2 import create_app  # found on the path the notes tests put its folder on
 
     return UpperCased(create_app(), "/api/notes")
+
+
+def shadowed(
+    folder: Path,
+    records: RecordStore,
+    *,
+    module: str,
+    paths: list[str],
+    legacy: str,
+    v2: str,
+    python_path: Sequence[Path] = (),
+    forget: bool = True,
+) -> Path:
+    """A manifest in ``folder`` with one module shadowed at 100 % and the apps named by
+    import string, recording into ``records``; the module's rows there are forgotten first
+    unless told (a manifest written again, its v2 fixed, keeps them)."""
+    if forget:
+        with records.session() as session, session.begin():
+            session.execute(delete(ShadowComparison).where(ShadowComparison.module == module))
+            session.execute(delete(NoiseRun).where(NoiseRun.module == module))
+    url = records.url.render_as_string(hide_password=False)
+    folders = ", ".join(f'"{path}"' for path in python_path)
+    path = folder / "migration.toml"
+    path.write_text(
+        f"""[gateway]
+legacy = "{legacy}"
+v2 = "{v2}"
+database = "{url}"
+python_path = [{folders}]
+
+[[module]]
+name = "{module}"
+paths = {json.dumps(paths)}
+state = "shadow"
+shadow_sample_rate = 1.0
+""",
+        encoding="utf-8",
+    )
+    return path

@@ -67,12 +67,16 @@ def render(metrics: Metrics, manifest: Manifest, changes: Mapping[tuple[str, str
         return generate_latest(registry)
 
 
-def metrics_router(metrics: Metrics, admin: AdminToken | None, runtime: Runtime) -> APIRouter:
+def metrics_router(
+    metrics: Metrics | None, admin: AdminToken | None, runtime: Runtime
+) -> APIRouter:
+    """``GET /metrics``; ``metrics`` is None exactly when there is no ``admin`` token (nothing
+    is counted that nobody may read)."""
     router = APIRouter()
 
     @router.get("/metrics", include_in_schema=False)
     async def scrape(request: Request) -> Response:
-        if admin is None:
+        if admin is None or metrics is None:
             raise HTTPException(HTTPStatus.NOT_FOUND)  # off: as if there were no such page
         if not admin.presented(request.scope):
             raise HTTPException(

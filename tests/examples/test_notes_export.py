@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from gateway.app import create_app
 from gateway.cli import main
@@ -31,39 +31,31 @@ from tests.examples.helpers import (
     bearer,
     dispose_legacy_engines,
 )
+from tests.planted import shadowed
 from tests.serving import running_server
 from tests.waiting import wait_until
 
 MODULE = "exported-notes"
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "exporter-password"
-MANIFEST = """[gateway]
-legacy = "notes_app:create_app"
-v2 = "{v2}"
-database = "{records}"
-python_path = ["{notes}", "{root}"]
-
-[[module]]
-name = "{module}"
-paths = ["/api/notes", "/api/notes/*"]
-state = "shadow"
-shadow_sample_rate = 1.0
-"""
 
 
-def _write_manifest(path: Path, records: RecordStore, v2: str) -> None:
-    url = records.url.render_as_string(hide_password=False)
-    text = MANIFEST.format(v2=v2, records=url, notes=NOTES_DIR, root=ROOT, module=MODULE)
-    path.write_text(text, encoding="utf-8")
+def _manifest(folder: Path, records: RecordStore, v2: str, *, forget: bool = True) -> Path:
+    return shadowed(
+        folder,
+        records,
+        module=MODULE,
+        paths=["/api/notes", "/api/notes/*"],
+        legacy="notes_app:create_app",
+        v2=v2,
+        python_path=[NOTES_DIR, ROOT],
+        forget=forget,
+    )
 
 
 @pytest.fixture
 def manifest(tmp_path: Path, notes_environment: None, records: RecordStore) -> Path:
-    with records.session() as session, session.begin():
-        session.execute(delete(ShadowComparison).where(ShadowComparison.module == MODULE))
-    path = tmp_path / "migration.toml"
-    _write_manifest(path, records, "tests.planted:divergent_notes_v2()")
-    return path
+    return _manifest(tmp_path, records, "tests.planted:divergent_notes_v2()")
 
 
 def _run(exported: Path, authorization: str | None) -> subprocess.CompletedProcess[str]:
@@ -101,7 +93,7 @@ def test_an_exported_test_of_a_login_runs_with_the_token_given_it(
     text = exported.read_text(encoding="utf-8")
     without = _run(exported, None)
     divergent = _run(exported, f"Bearer {token}")
-    _write_manifest(manifest, records, "notes_v2:create_app()")  # v2 fixed
+    _manifest(manifest.parent, records, "notes_v2:create_app()", forget=False)  # v2 fixed
     fixed = _run(exported, f"Bearer {token}")
 
     assert written.exit_code == 0, written.output

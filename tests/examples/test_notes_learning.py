@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from gateway.app import create_app
 from gateway.cli import main
@@ -22,7 +22,7 @@ from gateway.config.configuration import load_config
 from gateway.records.store import RecordStore
 from gateway.records.tables import NoiseRun, ShadowComparison
 from tests.examples.helpers import MakeUser, api_tokens, bearer
-from tests.planted import dispose_notes
+from tests.planted import dispose_notes, shadowed
 from tests.serving import running_server
 from tests.waiting import wait_until
 
@@ -33,25 +33,14 @@ PASSWORD = "learner-password"
 
 @pytest.fixture
 def manifest(tmp_path: Path, notes_environment: None, records: RecordStore) -> Iterator[Path]:
-    with records.session() as session, session.begin():
-        session.execute(delete(ShadowComparison).where(ShadowComparison.module == MODULE))
-        session.execute(delete(NoiseRun).where(NoiseRun.module == MODULE))
-    path = tmp_path / "migration.toml"
-    path.write_text(
-        f"""[gateway]
-legacy = "tests.planted:notes()"
-v2 = "notes_v2:create_app"
-database = "{records.url.render_as_string(hide_password=False)}"
-
-[[module]]
-name = "{MODULE}"
-paths = ["/api/notes", "/api/notes/*"]
-state = "shadow"
-shadow_sample_rate = 1.0
-""",
-        encoding="utf-8",
+    yield shadowed(
+        tmp_path,
+        records,
+        module=MODULE,
+        paths=["/api/notes", "/api/notes/*"],
+        legacy="tests.planted:notes()",
+        v2="notes_v2:create_app",
     )
-    yield path
     dispose_notes()  # the apps the gateway and the command built
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 import legacy_flask
 import v2 as conduit_v2
@@ -31,7 +31,7 @@ from gateway.shadow.export import exported_tests
 from shared.db import Database
 from shared.settings import Settings
 from tests.conduit import Api
-from tests.planted import UpperCased
+from tests.planted import UpperCased, shadowed
 from tests.serving import running_server
 from tests.waiting import wait_until
 
@@ -44,33 +44,22 @@ def divergent_v2() -> Any:
     return UpperCased(conduit_v2.create_app(), "/api/tags")
 
 
-MANIFEST = """[gateway]
-legacy = "legacy_flask:create_app()"
-v2 = "{v2}"
-database = "{records}"
-python_path = ["{root}"]
-
-[[module]]
-name = "{module}"
-paths = ["/api/tags"]
-state = "shadow"
-shadow_sample_rate = 1.0
-"""
+def _manifest(folder: Path, records: RecordStore, v2: str, *, forget: bool = True) -> Path:
+    return shadowed(
+        folder,
+        records,
+        module=MODULE,
+        paths=["/api/tags"],
+        legacy="legacy_flask:create_app()",
+        v2=v2,
+        python_path=[ROOT],
+        forget=forget,
+    )
 
 
 @pytest.fixture
 def manifest(tmp_path: Path, records: RecordStore) -> Path:
-    with records.session() as session, session.begin():
-        session.execute(delete(ShadowComparison).where(ShadowComparison.module == MODULE))
-    path = tmp_path / "migration.toml"
-    _write_manifest(path, records, f"{__name__}:divergent_v2()")
-    return path
-
-
-def _write_manifest(path: Path, records: RecordStore, v2: str) -> None:
-    url = records.url.render_as_string(hide_password=False)
-    text = MANIFEST.format(v2=v2, records=url, root=ROOT, module=MODULE)
-    path.write_text(text, encoding="utf-8")
+    return _manifest(tmp_path, records, f"{__name__}:divergent_v2()")
 
 
 def _run_pytest(exported: Path, settings: Settings) -> subprocess.CompletedProcess[str]:
@@ -123,7 +112,7 @@ def test_the_exported_file_fails_on_the_divergence_and_passes_once_v2_is_fixed(
     assert written.exit_code == 0, written.output
     text = exported.read_text(encoding="utf-8")
     divergent = _run_pytest(exported, settings)
-    _write_manifest(manifest, records, "v2:create_app()")  # v2 fixed
+    _manifest(manifest.parent, records, "v2:create_app()", forget=False)  # v2 fixed
     fixed = _run_pytest(exported, settings)
 
     assert divergent.returncode == 1, divergent.stdout + divergent.stderr

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 import legacy_flask
 import v2 as conduit_v2
@@ -29,7 +29,7 @@ from gateway.records.tables import NoiseRun, ShadowComparison
 from shared.db import Database
 from shared.settings import Settings
 from tests.conduit import Api
-from tests.planted import plant
+from tests.planted import plant, shadowed
 from tests.serving import running_server
 from tests.waiting import wait_until
 
@@ -54,25 +54,14 @@ def manifest(
 ) -> Iterator[Path]:
     _BUILT["legacy"] = plant(legacy_flask.create_app(settings, database=database))
     _BUILT["v2"] = conduit_v2.create_app(settings, database=database)
-    with records.session() as session, session.begin():
-        session.execute(delete(ShadowComparison).where(ShadowComparison.module == MODULE))
-        session.execute(delete(NoiseRun).where(NoiseRun.module == MODULE))
-    path = tmp_path / "migration.toml"
-    path.write_text(
-        f"""[gateway]
-legacy = "{__name__}:planted_legacy()"
-v2 = "{__name__}:built_v2()"
-database = "{records.url.render_as_string(hide_password=False)}"
-
-[[module]]
-name = "{MODULE}"
-paths = ["/api/articles", "/api/articles/**"]
-state = "shadow"
-shadow_sample_rate = 1.0
-""",
-        encoding="utf-8",
+    yield shadowed(
+        tmp_path,
+        records,
+        module=MODULE,
+        paths=["/api/articles", "/api/articles/**"],
+        legacy=f"{__name__}:planted_legacy()",
+        v2=f"{__name__}:built_v2()",
     )
-    yield path
     _BUILT.clear()
 
 
