@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.bridges.sandbox import SAVEPOINTS, current_sandbox
 from gateway.records.deadlines import (
     DeadlineAsyncQueuePool,
     DeadlineQueuePool,
@@ -98,6 +99,11 @@ def unavailable(exc: BaseException) -> bool:
     )
 
 
+def _in_savepoint(connection: Connection, work: Callable[[Connection], T]) -> T:
+    with connection.begin_nested():
+        return work(connection)
+
+
 class Database:
     """Both engines and their session factories. Creating it opens no connection."""
 
@@ -153,10 +159,23 @@ class Database:
         return within(self.settings.client_timeout_seconds)
 
     def session(self, *, write: bool) -> Session:
+        sandbox = current_sandbox()
+        if sandbox is not None:  # a shadowed write's turn: its transaction is rolled back
+            connection = sandbox.connection(self._write_engine)
+            return self._write_sessions(bind=connection, **SAVEPOINTS)
         return (self._write_sessions if write else self._read_sessions)()
 
     def async_session(self, *, write: bool) -> AsyncSession:
         return (self._async_write_sessions if write else self._async_read_sessions)()
+
+    async def request_session(self, *, write: bool) -> AsyncSession:
+        """A request's session: ``async_session``, or in a shadowed write's turn one on the
+        sandbox's connection, whose commits only release a savepoint."""
+        sandbox = current_sandbox()
+        if sandbox is None:
+            return self.async_session(write=write)
+        connection = await sandbox.async_connection(self._async_write_engine)
+        return self._async_write_sessions(bind=connection, **SAVEPOINTS)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -168,7 +187,7 @@ class Database:
     @asynccontextmanager
     async def async_transaction(self) -> AsyncIterator[AsyncSession]:
         with self.deadline():
-            async with self.async_session(write=True) as session, session.begin():
+            async with await self.request_session(write=True) as session, session.begin():
                 yield session
 
     async def run(self, work: Callable[[Connection], T], *, write: bool) -> T:
@@ -181,6 +200,12 @@ class Database:
         connection through ``run_sync``: no thread at all, every wait still async, and all of
         them within ``deadline()``.
         """
+        sandbox = current_sandbox()
+        if sandbox is not None:
+            # A shadowed write's turn: every unit on the sandbox's one connection (on SQLite,
+            # a second connection would wait for the first's write lock), in a savepoint.
+            connection = await sandbox.async_connection(self._async_write_engine)
+            return await connection.run_sync(_in_savepoint, work)
         if self.is_sqlite:
             loop = asyncio.get_running_loop()
             units = self._units(write)

@@ -98,10 +98,12 @@ def shadowed(
     v2: str,
     python_path: Sequence[Path] = (),
     forget: bool = True,
+    module_lines: str = "",
 ) -> Path:
     """A manifest in ``folder`` with one module shadowed at 100 % and the apps named by
     import string, recording into ``records``; the module's rows there are forgotten first
-    unless told (a manifest written again, its v2 fixed, keeps them)."""
+    unless told (a manifest written again, its v2 fixed, keeps them). ``module_lines`` go in the
+module's table."""
     if forget:
         with records.session() as session, session.begin():
             session.execute(delete(ShadowComparison).where(ShadowComparison.module == module))
@@ -121,6 +123,7 @@ name = "{module}"
 paths = {json.dumps(paths)}
 state = "shadow"
 shadow_sample_rate = 1.0
+{module_lines}
 """,
         encoding="utf-8",
     )

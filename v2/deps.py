@@ -54,7 +54,8 @@ async def get_session(
     # Safe methods read; the others take SQLite's write lock up front (see shared.db). All
     # the request's waits on the database end within one deadline, the close's included.
     with database.deadline():
-        async with database.async_session(write=request.method not in SAFE_METHODS) as session:
+        write = request.method not in SAFE_METHODS
+        async with await database.request_session(write=write) as session:
             yield session
 
 

@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.bridges.sandbox import SAVEPOINTS, current_sandbox
 from gateway.records import drivers
 
 
@@ -64,6 +65,7 @@ class _Factories:
     tables: int  # how many tables the binds cover
     sync: sessionmaker[Session]
     async_: async_sessionmaker[AsyncSession]
+    keys: dict[Table, str | None]  # each table's bind key
 
 
 class FlaskSQLAlchemyBridge:
@@ -118,6 +120,7 @@ class FlaskSQLAlchemyBridge:
                 binds={table: self.async_engines[key] for table, key in keys.items()},
                 expire_on_commit=False,
             ),
+            keys=keys,
         )
 
     def _current_factories(self) -> _Factories:
@@ -131,12 +134,34 @@ class FlaskSQLAlchemyBridge:
     def session(self) -> Iterator[Session]:
         """A sync session for the request (a dependency for ``def`` routes)."""
         # Closing rolls back what was not committed and returns the connection to the pool.
-        with self._current_factories().sync() as session:
+        factories = self._current_factories()
+        sandbox = current_sandbox()
+        if sandbox is None:
+            with factories.sync() as session:
+                yield session
+            return
+        # A shadowed write's turn: each bind on the sandbox's connection, committing to a
+        # savepoint of a transaction that is rolled back.
+        connections = {key: sandbox.connection(engine) for key, engine in self.engines.items()}
+        binds = {table: connections[key] for table, key in factories.keys.items()}
+        with factories.sync(bind=connections.get(None), binds=binds, **SAVEPOINTS) as session:
             yield session
 
     async def async_session(self) -> AsyncIterator[AsyncSession]:
         """An async session for the request (a dependency for ``async def`` routes)."""
-        async with self._current_factories().async_() as session:
+        factories = self._current_factories()
+        sandbox = current_sandbox()
+        if sandbox is None:
+            async with factories.async_() as session:
+                yield session
+            return
+        connections = {
+            key: await sandbox.async_connection(engine)
+            for key, engine in self.async_engines.items()
+        }
+        binds = {table: connections[key] for table, key in factories.keys.items()}
+        sandboxed = factories.async_(bind=connections.get(None), binds=binds, **SAVEPOINTS)
+        async with sandboxed as session:
             yield session
 
     async def dispose(self) -> None:

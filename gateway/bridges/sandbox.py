@@ -5,9 +5,9 @@ While a module's write is shadowed (``shadow_writes``), the gateway runs v2 firs
 connection for their database, in join mode ``create_savepoint``: a route's own
 ``commit()`` only releases a savepoint, and the outer transaction is rolled back when the
 turn ends, whatever happened in it. An application's own session factory adopts the same
-hook with ``current()`` (the Conduit example's ``shared.db`` does)::
+hook with ``current_sandbox()`` (the Conduit example's ``shared.db`` does)::
 
-    sandbox = current()
+    sandbox = current_sandbox()
     if sandbox is not None:
         connection = await sandbox.async_connection(engine)
         return AsyncSession(bind=connection, **SAVEPOINTS)
@@ -111,7 +111,7 @@ class Sandbox:
             sync_connection.close()
 
 
-def current() -> Sandbox | None:
+def current_sandbox() -> Sandbox | None:
     """The sandbox of the shadowed write this code runs in, if any."""
     return _current.get()
 

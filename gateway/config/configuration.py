@@ -75,7 +75,7 @@ def configure(
         flags=given,
     )
     config = Config(options=options, manifest=manifest, where=where)
-    problems = _needs_v2(config)
+    problems = _needs_v2(config) + _writes_readable(config)
     if problems:
         raise ConfigError(problems)
     return config
@@ -89,4 +89,17 @@ def _needs_v2(config: Config) -> list[str]:
         "needs a v2 app: set v2 in [gateway], GATEWAY_V2 or --v2"
         for module in config.manifest.modules
         if module.state is not State.legacy
+    ]
+
+
+def _writes_readable(config: Config) -> list[str]:
+    """Shadowed writes read the legacy app's statements in the gateway's own process."""
+    if config.options.legacy_processes == 0:
+        return []
+    return [
+        f"{config.manifest.source}:{module.line}: module {module.name}: shadow_writes needs "
+        "the legacy app in the gateway's process, where its writes can be read: "
+        f"{config.place('legacy_processes')} is {config.options.legacy_processes}, set it to 0"
+        for module in config.manifest.modules
+        if module.shadow_writes
     ]

@@ -51,6 +51,8 @@ class Module:
     gates: Gates = field(default_factory=Gates)
     rollback: AutoRollback | None = None
     noise: tuple[NoiseRule, ...] = ()
+    shadow_writes: bool = False
+    write_ignore: tuple[str, ...] = ()
 
     def matches(self, path_segments: list[str]) -> bool:
         return any(captures(pattern_segments(p), path_segments) is not None for p in self.paths)
@@ -154,6 +156,8 @@ def _module(spec: ModuleSpec, line: int) -> Module:
         gates=spec.gates,
         rollback=spec.rollback,
         noise=spec.noise,
+        shadow_writes=spec.shadow_writes,
+        write_ignore=tuple(spec.write_ignore),
     )
 
 

@@ -79,6 +79,9 @@ KeptRoute = Annotated[str, AfterValidator(_valid(_route_problem))]
 IgnoreRule = Annotated[str, AfterValidator(_valid(rule_problem))]
 
 
+_COLUMN = r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$"
+
+
 class ModuleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -98,6 +101,10 @@ class ModuleSpec(BaseModel):
     keep_on_legacy: list[KeptRoute] = Field(default_factory=list)
     gates: Gates = Field(default_factory=Gates)
     rollback: AutoRollback | None = None
+    # Writes sampled too (at shadow_sample_rate): v2 first, in a rolled-back transaction.
+    shadow_writes: bool = False
+    # Columns whose written values may differ ("table.column": a salted hash, a random token).
+    write_ignore: list[Annotated[str, Field(pattern=_COLUMN)]] = Field(default_factory=list)
 
 
 # Stand-ins for required fields that failed, so the other fields are still checked.

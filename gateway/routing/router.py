@@ -8,7 +8,8 @@ with the path the client sent left as it was: only the scope handed inward names
 path. Every answer names who served it in ``X-Served-By``; legacy answers of a module
 whose successor is announced (``deprecated`` in the manifest) carry ``Deprecation``,
 ``Link: rel="successor-version"`` and ``Sunset``. Safe requests of a module in state
-``shadow`` are offered to the shadow. A route the module keeps on legacy
+``shadow`` are offered to the shadow; so are its writes when it opts in (``shadow_writes``:
+v2 answers them first, in a transaction that is rolled back). A route the module keeps on legacy
 (``keep_on_legacy``) is legacy's in every state, for every canary user, and is neither
 shadowed nor announced as replaced. A WebSocket reaches v2 under its prefix; on a legacy
 path it is refused, since a WSGI app cannot take one.
@@ -44,7 +45,8 @@ from gateway.edge.problems import SERVED_BY as SERVED_BY_HEADER
 from gateway.metrics.instruments import NO_MODULE, Metrics
 from gateway.routing.canary import in_canary
 from gateway.routing.sticky import StickyKey, client_address
-from gateway.shadow.capture import Shadow, capturing
+from gateway.shadow.capture import Shadow, capturing, replay_scope
+from gateway.shadow.written import ShadowedWrite, sampled_write
 
 SERVED_BY = SERVED_BY_HEADER.encode()
 SERVED = {side: side.encode() for side in ("gateway", "legacy", "v2")}
@@ -113,11 +115,17 @@ class MigrationRouter:
                 served = "legacy"
                 if moving is not None:
                     extra = self.deprecation_headers(moving, rest)
-                    if client and self.shadow is not None:
-                        v2_path = self.v2_prefix + moving.v2_path(rest)
-                        send = capturing(self.shadow, moving, scope, v2_path, send)
                 if rest.startswith("/"):
                     app, scope = self._mounted(self.legacy_app, self.legacy_prefix, scope)
+                if moving is not None and client and self.shadow is not None:
+                    v2_path = self.v2_prefix + moving.v2_path(rest)
+                    if sampled_write(moving, scope):
+                        v2_app, v2_scope = self._mounted(
+                            self.v2_app, self.v2_prefix, replay_scope(scope, v2_path)
+                        )
+                        app = ShadowedWrite(self.shadow, moving, app, v2_app, v2_scope)
+                    else:
+                        send = capturing(self.shadow, moving, scope, v2_path, send)
         answer = Answer(send, served, extra)
         if not client or (self.metrics is None and watched is None):
             await app(scope, receive, answer)

@@ -9,12 +9,15 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.types import Message, Scope, Send
 
 from gateway.config.manifest import Module, State
 from gateway.config.options import ShadowOptions
+
+if TYPE_CHECKING:
+    from gateway.shadow.written import Turn
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 # In canary, the requests legacy still answers keep the paired evidence coming for the gates.
@@ -33,6 +36,8 @@ class Sample:
     legacy_status: int
     legacy_body: bytes
     legacy_seconds: float  # from the request's arrival to its answer's last byte
+    v2_turn: Turn | None = None  # a shadowed write: v2 answered first, in its sandbox
+    legacy_writes: tuple[str, ...] = ()  # the write set legacy's answer made
 
 
 class Shadow(Protocol):

@@ -13,14 +13,16 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from starlette.types import ASGIApp, Message, Scope
+from starlette.types import ASGIApp
 
 from gateway.config.options import ShadowOptions
 from gateway.metrics.instruments import DROPPED, Metrics
 from gateway.records.drops import DropCounter
 from gateway.records.store import RecordStore
 from gateway.records.tables import ShadowComparison
-from gateway.shadow.compare import as_json, compare
+from gateway.shadow import write_sets
+from gateway.shadow.compare import Verdict, as_json, compare
+from gateway.shadow.written import Turn, answered
 
 if TYPE_CHECKING:
     from gateway.shadow.capture import Sample
@@ -81,56 +83,60 @@ class ShadowRunner:
             legacy_status=sample.legacy_status,
             legacy_seconds=sample.legacy_seconds,
         )
-        try:
-            started = time.perf_counter()
-            async with asyncio.timeout(self.settings.timeout_seconds):
-                status, body = await self._replay(sample.scope)
-            record.v2_seconds = time.perf_counter() - started
-        except TimeoutError:
+        turn = sample.v2_turn if sample.v2_turn is not None else await self._replayed(sample)
+        record.v2_seconds = turn.seconds
+        if turn.error is not None:
             record.outcome = "error"
-            record.error = f"v2 did not answer within {self.settings.timeout_seconds:g} s"
-        except Exception as exc:
-            record.outcome = "error"
-            record.error = f"v2 raised {exc!r}"[:2000]
+            record.error = turn.error
         else:
-            verdict = compare(
-                legacy_status=sample.legacy_status,
-                legacy_body=sample.legacy_body,
-                v2_status=status,
-                v2_body=body,
-                ignore=sample.module.ignore,
-                noise=sample.module.noise,
-            )
-            record.v2_status = status
+            verdict = _judged(sample, turn)
+            record.v2_status = turn.status
             record.outcome = "matched" if verdict.matched else "mismatched"
             record.diff = verdict.diff
             record.signature = verdict.signature
             if not verdict.matched:
                 record.legacy_body = as_json(sample.legacy_body)
+            if turn.escapes:  # what v2 did outside the sandbox is reported, not trusted
+                record.outcome = "error"
+                record.error = "v2 escaped its sandbox: " + "; ".join(turn.escapes)[:1900]
         async with self.store.transaction() as session:
             session.add(record)
         if self.metrics is not None:
             self.metrics.shadowed(record.module, record.outcome)
 
-    async def _replay(self, scope: Scope) -> tuple[int, bytes]:
+    async def _replayed(self, sample: Sample) -> Turn:
+        """A read replayed to v2 now, bounded by the shadow's timeout."""
         assert self._app is not None, "ShadowRunner.start() was not awaited"
-        status = 0
-        chunks: list[bytes] = []
-        sent_request = False
+        timeout = self.settings.timeout_seconds
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout):
+                status, body = await answered(self._app, sample.scope, b"")
+        except TimeoutError:
+            error = f"v2 did not answer within {timeout:g} s"
+        except Exception as exc:
+            error = f"v2 raised {exc!r}"[:2000]
+        else:
+            return Turn(status, body, time.perf_counter() - started, (), ())
+        return Turn(0, b"", time.perf_counter() - started, (), (), error)
 
-        async def receive() -> Message:
-            nonlocal sent_request
-            if sent_request:
-                return {"type": "http.disconnect"}
-            sent_request = True
-            return {"type": "http.request", "body": b"", "more_body": False}
 
-        async def send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self._app(scope, receive, send)
-        return status, b"".join(chunks)
+def _judged(sample: Sample, turn: Turn) -> Verdict:
+    """The answers compared, then (for a shadowed write) the write sets."""
+    verdict = compare(
+        legacy_status=sample.legacy_status,
+        legacy_body=sample.legacy_body,
+        v2_status=turn.status,
+        v2_body=turn.body,
+        ignore=sample.module.ignore,
+        noise=sample.module.noise,
+    )
+    if sample.v2_turn is None:
+        return verdict
+    found = write_sets.differences(sample.legacy_writes, turn.writes)
+    if found is None:
+        return verdict
+    signatures = [verdict.signature] if verdict.signature else []
+    signatures.append(write_sets.signature(found))
+    diff = {**(verdict.diff or {}), "writes": found}
+    return Verdict(False, diff, ", ".join(signatures)[:255])

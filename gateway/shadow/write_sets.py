@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -56,7 +56,7 @@ class WriteSet:
     rows: list[Row] = field(default_factory=list)
     new: set[tuple[str, Any]] = field(default_factory=set)  # (table, key) of inserted rows
 
-    def add(self, table: Table, op: str, params: dict[str, Any], key: Sequence[Any]) -> None:
+    def add(self, table: Table, op: str, params: Mapping[str, Any], key: Sequence[Any]) -> None:
         keys = tuple(column.key for column in table.primary_key.columns)
         if op == "insert" and len(keys) == 1 and key and key[0] is not None:
             self.new.add((table.name, key[0]))
