@@ -101,9 +101,9 @@ def shadowed(
     module_lines: str = "",
 ) -> Path:
     """A manifest in ``folder`` with one module shadowed at 100 % and the apps named by
-    import string, recording into ``records``; the module's rows there are forgotten first
-    unless told (a manifest written again, its v2 fixed, keeps them). ``module_lines`` go in the
-module's table."""
+        import string, recording into ``records``; the module's rows there are forgotten first
+        unless told (a manifest written again, its v2 fixed, keeps them). ``module_lines`` go in the
+    module's table."""
     if forget:
         with records.session() as session, session.begin():
             session.execute(delete(ShadowComparison).where(ShadowComparison.module == module))
