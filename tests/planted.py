@@ -41,9 +41,14 @@ NOTES_BUILT: list[Flask] = []
 
 def notes() -> Flask:
     """The notes example's legacy app, as its manifest builds it (NOTES_* variables), planted."""
+    return plant(faithful_notes())
+
+
+def faithful_notes() -> Flask:
+    """The notes example's legacy app as it is, disposed of by ``dispose_notes``."""
     from notes_app import create_app  # found on the path the notes tests put its folder on
 
-    app = plant(create_app())
+    app = create_app()
     NOTES_BUILT.append(app)
     return app
 
@@ -88,6 +93,13 @@ def divergent_notes_v2() -> Any:
     return UpperCased(create_app(), "/api/notes")
 
 
+def forget_module(records: RecordStore, module: str) -> None:
+    """Delete what ``records`` holds of ``module``: other tests read the same store."""
+    with records.session() as session, session.begin():
+        session.execute(delete(ShadowComparison).where(ShadowComparison.module == module))
+        session.execute(delete(NoiseRun).where(NoiseRun.module == module))
+
+
 def shadowed(
     folder: Path,
     records: RecordStore,
@@ -105,9 +117,7 @@ def shadowed(
         unless told (a manifest written again, its v2 fixed, keeps them). ``module_lines`` go in the
     module's table."""
     if forget:
-        with records.session() as session, session.begin():
-            session.execute(delete(ShadowComparison).where(ShadowComparison.module == module))
-            session.execute(delete(NoiseRun).where(NoiseRun.module == module))
+        forget_module(records, module)
     url = records.url.render_as_string(hide_password=False)
     folders = ", ".join(f'"{path}"' for path in python_path)
     path = folder / "migration.toml"

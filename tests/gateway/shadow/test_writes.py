@@ -29,7 +29,7 @@ from shared.db import Database
 from shared.models import Tag
 from shared.settings import Settings
 from tests.conduit import Api
-from tests.planted import shadowed
+from tests.planted import forget_module, shadowed
 from tests.serving import running_server
 from tests.waiting import wait_until
 
@@ -71,12 +71,15 @@ class AfterWrites:
 
 
 @pytest.fixture
-def conduit(settings: Settings, database: Database) -> Iterator[dict[str, Any]]:
+def conduit(
+    settings: Settings, database: Database, records: RecordStore
+) -> Iterator[dict[str, Any]]:
     _BUILT["legacy"] = legacy_flask.create_app(settings, database=database)
     _BUILT["v2"] = conduit_v2.create_app(settings, database=database)
     _BUILT["database"] = database
     yield _BUILT
     _BUILT.clear()
+    forget_module(records, MODULE)
 
 
 def _manifest(tmp_path: Path, records: RecordStore) -> Path:
