@@ -64,11 +64,13 @@ def dispose_notes() -> None:
 
 
 class UpperCased:
-    """``app``, but its answers on paths ending in ``suffix`` come back upper-cased."""
+    """``app``, but its answers on paths ending in ``suffix`` come back upper-cased (only
+    those of status ``status``, when given: a divergence in what a write creates)."""
 
-    def __init__(self, app: Any, suffix: str) -> None:
+    def __init__(self, app: Any, suffix: str, *, status: int | None = None) -> None:
         self.app = app
         self.suffix = suffix
+        self.status = status
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.app, name)  # its OpenAPI, routes... are the app's
@@ -78,8 +80,13 @@ class UpperCased:
             await self.app(scope, receive, send)
             return
 
+        chosen = self.status is None
+
         async def upper(message: Message) -> None:
-            if message["type"] == "http.response.body":
+            nonlocal chosen
+            if message["type"] == "http.response.start":
+                chosen = chosen or message["status"] == self.status
+            elif message["type"] == "http.response.body" and chosen:
                 message = {**message, "body": message.get("body", b"").upper()}
             await send(message)
 

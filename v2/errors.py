@@ -63,10 +63,15 @@ def conduit_errors(
     errors: Iterable[Mapping[str, Any]], *, unreadable_body: bool = False
 ) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
+    said: set[tuple[Any, ...]] = set()
     for error in errors:
         field, message = _locate(error, unreadable_body=unreadable_body)
         messages = found.setdefault(field, [])
-        if message not in messages:
+        # Once per place, as the legacy app says it: two tags with the same problem are
+        # two messages there, one tag failing two ways is one.
+        place = (*error.get("loc", ()), message)
+        if place not in said:
+            said.add(place)
             messages.append(message)
     return found
 

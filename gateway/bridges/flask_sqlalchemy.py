@@ -33,8 +33,9 @@ from typing import Any
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import Engine, MetaData, Table
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -168,3 +169,51 @@ class FlaskSQLAlchemyBridge:
         """Close the async engines' pooled connections; the Flask app owns the sync engines."""
         for engine in self.async_engines.values():
             await engine.dispose()
+
+
+def join_sandbox(app: Flask, db: SQLAlchemy | None = None) -> None:
+    """Make ``db.session`` join the current sandbox in ``app``'s requests: in a sandbox's
+    turn (``gateway parity check`` sends the legacy app its writes in one), the request's
+    session is bound to the sandbox's connections and commits to a savepoint. Outside a
+    sandbox nothing changes. Installed once per app."""
+    db = db if db is not None else app.extensions["sqlalchemy"]
+    if app.extensions.get(_JOINED):
+        return
+    app.extensions[_JOINED] = True
+    with app.app_context():
+        engines = dict(db.engines)
+
+    def join() -> None:
+        sandbox = current_sandbox()
+        if sandbox is None:
+            return
+        connections = {key: sandbox.connection(engine) for key, engine in engines.items()}
+        binds: dict[Any, Connection] = {
+            table: connections[key]
+            for key, metadata in db.metadatas.items()
+            for table in metadata.tables.values()
+        }
+        # Flask-SQLAlchemy's teardown removes (and so closes) it like its own.
+        joined = _SandboxedSession(db, bind=connections.get(None), binds=binds, **SAVEPOINTS)
+        db.session.registry.set(joined)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, join)
+
+
+# The app.extensions key that says join_sandbox was installed.
+_JOINED = "gateway.sandbox"
+
+
+class _SandboxedSession(FlaskSession):
+    """Flask-SQLAlchemy's session on the sandbox's connections: its own ``get_bind`` picks
+    the app's engines by bind key, and would pass the sandbox by; SQLAlchemy's uses
+    ``binds``."""
+
+    def get_bind(
+        self,
+        mapper: Any | None = None,
+        clause: Any | None = None,
+        bind: Engine | Connection | None = None,
+        **kwargs: Any,
+    ) -> Engine | Connection:
+        return Session.get_bind(self, mapper, clause=clause, bind=bind, **kwargs)

@@ -39,12 +39,25 @@ def _line(outcome: Outcome) -> None:
     type=click.IntRange(min=1),
     help="Requests generated for each operation (before shrinking a difference).",
 )
+@click.option(
+    "--seed",
+    "random_seed",
+    type=int,
+    default=None,
+    help="Generate the same requests as another run with this seed (default: new ones).",
+)
 @header_option
 def check_command(
-    config_args: ConfigArgs, module: str, examples: int, headers: tuple[str, ...]
+    config_args: ConfigArgs,
+    module: str,
+    examples: int,
+    random_seed: int | None,
+    headers: tuple[str, ...],
 ) -> None:
     """Send requests generated from v2's OpenAPI for MODULE's operations to both sides, in
-    this process, and compare the answers as the shadow does. Exits 1 on a difference. Run it
+    this process, and compare the answers (and, for a write, the rows written) as the shadow
+    does. Reads go first; writes reach the objects the reads answered with, and each side
+    answers them in a transaction that is rolled back. Exits 1 on a difference. Run it
     against a copy of the data, or an empty database."""
     try:
         import schemathesis  # noqa: F401
@@ -67,6 +80,7 @@ def check_command(
             examples=examples,
             headers=request_headers(headers),
             report=_line,
+            random_seed=random_seed,
         )
     except LookupError as exc:
         raise click.ClickException(str(exc)) from None

@@ -4,17 +4,21 @@ sent to both sides in this process and compared as the shadow compares them.
 For each operation of v2 that a module moves (its path mapped back to the legacy path the
 module owns, routes kept on legacy aside), Hypothesis draws requests from the operation's
 schema; both apps answer each one, and the first difference is shrunk by Hypothesis to a
-minimal request. Only GET and HEAD are sent in this version: a write would change the
-database, and writes wait for the transactions that are always rolled back.
+minimal request.
+
+Reads go first. Every value their answers hold is kept by its key, and a path parameter of a
+later operation is drawn from the values kept under its name (``slug``; ``id`` for
+``note_id``) as well as from its schema: writes then reach the real objects of the database
+the check runs on, not only the 404 of a random id. Writes are answered by each side in a
+sandbox, rolled back (:mod:`gateway.shadow.both_sides`), and their write sets compared; the
+first write that escapes a sandbox (a commit elsewhere) stops the sending of writes.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import re
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AsyncExitStack, contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +28,11 @@ from gateway.config.configuration import Config
 from gateway.config.manifest import Module
 from gateway.config.patterns import captures, pattern_segments, segments
 from gateway.mounts.sides import Sides
+from gateway.shadow.both_sides import Asked, BothSides
 from gateway.shadow.capture import SAFE_METHODS
 from gateway.shadow.compare import Verdict, compare
+from gateway.shadow.write_sets import with_writes
 
-# How long one generated request may take on either side.
-ANSWER_SECONDS = 30.0
 _PLACEHOLDER = re.compile(r"\{(\d+|\*\*)\}")
 
 
@@ -41,6 +45,7 @@ class Outcome:
     request: str | None = None  # the minimal request that differed
     verdict: Verdict | None = None
     skipped: str | None = None
+    escaped: str | None = None  # a write escaped a sandbox: writes are no longer sent
 
 
 def legacy_path(module: Module, v2_path: str) -> str | None:
@@ -65,63 +70,38 @@ def legacy_path(module: Module, v2_path: str) -> str | None:
     return None
 
 
-class BothSides:
-    """Both apps on an event loop of their own thread, their lifespans running, answering
-    requests sent from this (synchronous) one: Hypothesis calls its tests synchronously."""
+class Seen:
+    """The values the answers held, by key: where path parameters are drawn from."""
 
-    def __init__(self, config: Config, sides: Sides, headers: Mapping[str, str]) -> None:
-        assert sides.v2 is not None
-        options = config.options
-        self.legacy = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=sides.legacy.asgi, root_path=options.legacy_base),
-            base_url="http://gateway",
-        )
-        self.v2 = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=sides.v2.asgi, root_path=options.v2_prefix),
-            base_url="http://gateway",
-        )
-        self.sides = sides
-        self.options = options
-        self.headers = dict(headers)
-        self.loop = asyncio.new_event_loop()
-        self._stack = AsyncExitStack()
+    def __init__(self) -> None:
+        self.values: dict[str, set[str]] = {}
 
-    def _run(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(ANSWER_SECONDS * 2)
+    def keep(self, document: Any) -> None:
+        if isinstance(document, dict):
+            for key, value in document.items():
+                if isinstance(value, str | int) and not isinstance(value, bool):
+                    self.values.setdefault(key, set()).add(str(value))
+                else:
+                    self.keep(value)
+        elif isinstance(document, list):
+            for item in document:
+                self.keep(item)
 
-    @contextmanager
-    def running(self) -> Iterator[BothSides]:
-        thread = threading.Thread(target=self.loop.run_forever, name="parity-check", daemon=True)
-        thread.start()
-        try:
-            self._run(self._start())
-            yield self
-        finally:
-            self._run(self._stack.aclose())
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            thread.join(ANSWER_SECONDS)
-            self.loop.close()
+    def for_parameter(self, name: str) -> list[str]:
+        """``slug`` -> the slugs seen; ``note_id`` or ``noteId`` -> the ids seen."""
+        if name in self.values:
+            return sorted(self.values[name])[:_KEPT]
+        if _ID.search(name):
+            return sorted(self.values.get("id", set()))[:_KEPT]
+        return []
 
-    async def _start(self) -> None:
-        await self._stack.enter_async_context(self.sides.legacy.running())
-        assert self.sides.v2 is not None
-        await self._stack.enter_async_context(self.sides.v2.running())
-        await self._stack.enter_async_context(self.legacy)
-        await self._stack.enter_async_context(self.v2)
 
-    def ask(
-        self, method: str, legacy: str, v2: str, query: Any, headers: Any
-    ) -> tuple[httpx.Response, httpx.Response]:
-        sent = {**{k: str(v) for k, v in (headers or {}).items()}, **self.headers}
-
-        async def both() -> tuple[httpx.Response, httpx.Response]:
-            async with asyncio.timeout(ANSWER_SECONDS):
-                old = await self.legacy.request(method, legacy, params=query, headers=sent)
-                new = await self.v2.request(method, v2, params=query, headers=sent)
-            return old, new
-
-        answers: tuple[httpx.Response, httpx.Response] = self._run(both())
-        return answers
+# Requests sent to shrink a difference, past the one that found it: a write's request pair
+# costs two sandboxes, and Hypothesis would try hundreds of smaller candidates.
+SHRINK_REQUESTS = 60
+# How many seen values a parameter is drawn from; a suffix that names an id.
+_KEPT = 50
+_ID = re.compile(r"(_id|Id)$")
 
 
 def check_module(
@@ -132,46 +112,140 @@ def check_module(
     examples: int,
     headers: Mapping[str, str],
     report: Callable[[Outcome], None],
+    random_seed: int | None = None,
 ) -> list[Outcome]:
-    """Every operation of v2 the module moves, checked; ``report`` is told each as it ends."""
+    """Every operation of v2 the module moves, checked; ``report`` is told each as it ends.
+    With ``random_seed``, the same requests are generated each run."""
+    assert sides.v2 is not None
+    operations = _operations(sides.v2.openapi(), module, report)
+    # Reads first: their answers give the writes real objects to act on.
+    operations.sort(key=lambda named: named[1].method.upper() not in SAFE_METHODS)
+    outcomes: list[Outcome] = []
+    seen = Seen()
+    escaped: str | None = None
+    with BothSides(config, sides, headers, write_ignore=module.write_ignore).running() as both:
+        for name, operation in operations:
+            if escaped is not None and operation.method.upper() not in SAFE_METHODS:
+                outcome = Outcome(name, 0, skipped=f"a write: not sent ({escaped})")
+            else:
+                outcome = _check(both, module, operation, name, examples, seen, random_seed)
+                escaped = escaped or outcome.escaped
+            report(outcome)
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _operations(
+    document: dict[str, Any], module: Module, report: Callable[[Outcome], None]
+) -> list[tuple[str, Any]]:
     import schemathesis  # the `parity` extra
     from schemathesis.core.result import Err
 
-    assert sides.v2 is not None
-    document = sides.v2.openapi()
     if not document:
         raise LookupError("v2 has no OpenAPI document to generate requests from")
     try:
         schema = schemathesis.openapi.from_dict(document)
     except Exception as exc:  # Schemathesis's loader errors name what is wrong
         raise LookupError(f"v2's OpenAPI document cannot be read: {exc}") from exc
-    outcomes = []
-    with BothSides(config, sides, headers).running() as both:
-        for result in schema.get_all_operations():
-            if isinstance(result, Err):  # an operation v2's document describes wrongly
-                report(Outcome("?", 0, skipped=f"not checked: {result.err()}"))
-                continue
-            operation = result.ok()
-            name = f"{operation.method.upper()} {operation.path}"
-            sample = re.sub(r"\{[^}]+\}", "x", operation.path)
-            rest = legacy_path(module, sample)
-            if rest is None or module.keeps(operation.method.upper(), rest):
-                continue
-            if operation.method.upper() not in SAFE_METHODS:
-                outcome = Outcome(name, 0, skipped="a write: not sent (no rolled-back writes yet)")
-            else:
-                outcome = _check(both, module, operation, name, examples)
-            report(outcome)
-            outcomes.append(outcome)
-    return outcomes
+    found = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):  # an operation v2's document describes wrongly
+            report(Outcome("?", 0, skipped=f"not checked: {result.err()}"))
+            continue
+        operation = result.ok()
+        rest = legacy_path(module, re.sub(r"\{[^}]+\}", "x", operation.path))
+        if rest is not None and not module.keeps(operation.method.upper(), rest):
+            found.append((f"{operation.method.upper()} {operation.path}", operation))
+    return found
 
 
-def _check(both: BothSides, module: Module, operation: Any, name: str, examples: int) -> Outcome:
-    from hypothesis import HealthCheck, Verbosity, given, settings
+def _judged(module: Module, asked: Asked) -> Verdict:
+    verdict = compare(
+        legacy_status=asked.legacy.status_code,
+        legacy_body=asked.legacy.content,
+        v2_status=asked.v2.status_code,
+        v2_body=asked.v2.content,
+        ignore=module.ignore,
+        noise=module.noise,
+    )
+    return with_writes(verdict, asked.legacy_writes, asked.v2_writes)
 
-    failures: list[tuple[str, Verdict]] = []
-    sent = 0
-    options = both.options
+
+class _Escaped(Exception):
+    """A write escaped a sandbox: the check of this operation stops at once."""
+
+
+class _Sender:
+    """One operation's requests: each sent to both sides, its verdict kept by request."""
+
+    def __init__(self, both: BothSides, module: Module, seen: Seen) -> None:
+        self.both = both
+        self.module = module
+        self.seen = seen
+        self.sent = 0
+        # The requests that differed (by request and generated headers): as shown, and why.
+        self.verdicts: dict[str, tuple[str, Verdict]] = {}
+        self.smallest: str | None = None  # the last of them: Hypothesis replays the minimal
+        self.first_difference = 0  # requests sent when the first difference came
+        self.escapes: list[str] = []
+
+    def send(self, case: Any) -> None:
+        path = case.formatted_path
+        rest = legacy_path(self.module, path)
+        if rest is None:
+            return
+        method = case.method.upper()
+        body = None if type(case.body).__name__ == "NotSet" else case.body
+        query = str(httpx.QueryParams(case.query or {}))
+        request = f"{method} {path}" + (f"?{query}" if query else "")
+        request += f" {json.dumps(body)}" if body is not None else ""
+        key = f"{request} {sorted((case.headers or {}).items())}"
+        if key in self.verdicts:  # known to differ: asked again while shrinking
+            self._differs(key)
+        if self.verdicts and self.sent >= self.first_difference + SHRINK_REQUESTS:
+            return  # shrinking's budget is spent: a new candidate is not sent
+        self.sent += 1
+        options = self.both.options
+        asked = self.both.ask(
+            method,
+            options.legacy_base + rest,
+            options.v2_prefix + path,
+            case.query,
+            case.headers,
+            body,
+        )
+        if asked.escapes:
+            self.escapes.extend(asked.escapes)
+            raise _Escaped
+        self.seen.keep(_json(asked.legacy))
+        verdict = _judged(self.module, asked)
+        if not verdict.matched:
+            self.first_difference = self.first_difference or self.sent
+            self.verdicts[key] = (request, verdict)
+            self._differs(key)
+
+    def _differs(self, key: str) -> None:
+        self.smallest = key
+        raise AssertionError(self.verdicts[key][1].signature)
+
+
+def _check(
+    both: BothSides,
+    module: Module,
+    operation: Any,
+    name: str,
+    examples: int,
+    seen: Seen,
+    random_seed: int | None,
+) -> Outcome:
+    from hypothesis import HealthCheck, Verbosity, given, seed, settings
+    from hypothesis import strategies as st
+
+    sender = _Sender(both, module, seen)
+    choices = {
+        parameter.name: seen.for_parameter(parameter.name)
+        for parameter in operation.path_parameters
+    }
 
     @settings(
         max_examples=examples,
@@ -180,34 +254,30 @@ def _check(both: BothSides, module: Module, operation: Any, name: str, examples:
         verbosity=Verbosity.quiet,
         suppress_health_check=list(HealthCheck),
     )
-    @given(operation.as_strategy())
-    def one(case: Any) -> None:
-        nonlocal sent
-        path = case.formatted_path
-        rest = legacy_path(module, path)
-        if rest is None:
-            return
-        sent += 1
-        method = case.method.upper()
-        old, new = both.ask(
-            method, options.legacy_base + rest, options.v2_prefix + path, case.query, case.headers
-        )
-        verdict = compare(
-            legacy_status=old.status_code,
-            legacy_body=old.content,
-            v2_status=new.status_code,
-            v2_body=new.content,
-            ignore=module.ignore,
-            noise=module.noise,
-        )
-        if not verdict.matched:
-            query = str(httpx.QueryParams(case.query or {}))
-            failures.append((f"{method} {path}" + (f"?{query}" if query else ""), verdict))
-            raise AssertionError(verdict.signature)
+    @seed(random_seed)
+    @given(case=operation.as_strategy(), data=st.data())
+    def one(case: Any, data: Any) -> None:
+        for parameter, values in choices.items():
+            # Mostly a seen value (a write on a random id is a 404 on both sides), else the
+            # schema's own.
+            if values and data.draw(st.integers(0, 3)) > 0:
+                case.path_parameters[parameter] = data.draw(st.sampled_from(values))
+        sender.send(case)
 
     try:
         one()
+    except _Escaped:
+        escaped = "a write escaped its sandbox: " + "; ".join(sender.escapes)
+        return Outcome(name, sender.sent, skipped=escaped, escaped=escaped)
     except AssertionError:
-        request, verdict = failures[-1]  # Hypothesis replays the minimal example last
-        return Outcome(name, sent, request, verdict)
-    return Outcome(name, sent)
+        assert sender.smallest is not None
+        request, verdict = sender.verdicts[sender.smallest]
+        return Outcome(name, sender.sent, request, verdict)
+    return Outcome(name, sender.sent)
+
+
+def _json(answer: httpx.Response) -> Any:
+    try:
+        return answer.json()
+    except ValueError:
+        return None

@@ -133,10 +133,4 @@ def _judged(sample: Sample, turn: Turn) -> Verdict:
     )
     if sample.v2_turn is None:
         return verdict
-    found = write_sets.differences(sample.legacy_writes, turn.writes)
-    if found is None:
-        return verdict
-    signatures = [verdict.signature] if verdict.signature else []
-    signatures.append(write_sets.signature(found))
-    diff = {**(verdict.diff or {}), "writes": found}
-    return Verdict(False, diff, ", ".join(signatures)[:255])
+    return write_sets.with_writes(verdict, sample.legacy_writes, turn.writes)

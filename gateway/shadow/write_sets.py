@@ -30,6 +30,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.sql.schema import Table
 
+from gateway.shadow.compare import Verdict
+
 WRITTEN = ("insert", "update", "delete")
 TIMESTAMP = "<timestamp>"
 IGNORED = "<ignored>"
@@ -129,6 +131,17 @@ def differences(legacy: Sequence[str], v2: Sequence[str]) -> dict[str, list[Any]
         "legacy only": [json.loads(row) for row in (legacy_rows - v2_rows).elements()],
         "v2 only": [json.loads(row) for row in (v2_rows - legacy_rows).elements()],
     }
+
+
+def with_writes(verdict: Verdict, legacy: Sequence[str], v2: Sequence[str]) -> Verdict:
+    """``verdict`` on the answers, and the write sets compared too."""
+    found = differences(legacy, v2)
+    if found is None:
+        return verdict
+    signatures = [verdict.signature] if verdict.signature else []
+    signatures.append(signature(found))
+    diff = {**(verdict.diff or {}), "writes": found}
+    return Verdict(False, diff, ", ".join(signatures)[:255])
 
 
 def signature(found: dict[str, list[Any]]) -> str:
