@@ -22,7 +22,8 @@ def _line(outcome: Outcome) -> None:
     if outcome.skipped is not None:
         click.echo(f"  {outcome.operation}: {outcome.skipped}")
     elif outcome.verdict is None:
-        click.echo(f"  {outcome.operation}: {outcome.sent} requests, both sides alike")
+        count = f"{outcome.sent} request" + ("" if outcome.sent == 1 else "s")
+        click.echo(f"  {outcome.operation}: {count}, both sides alike")
     else:
         click.echo(f"  {outcome.operation}: DIFFERS after {outcome.sent} requests")
         click.echo(f"      smallest: {outcome.request}")

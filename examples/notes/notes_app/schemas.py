@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+
+# No database stores a NUL character in text (PostgreSQL refuses it): a 422, not a 500.
+NUL_MESSAGE = "Must not contain NUL characters."
+
+
+def without_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError(NUL_MESSAGE)
 
 
 class NoteSchema(Schema):
@@ -13,8 +21,8 @@ class NoteSchema(Schema):
 
 
 class NewNoteSchema(Schema):
-    title = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    body = fields.Str(load_default="")
+    title = fields.Str(required=True, validate=[validate.Length(min=1, max=200), without_nul])
+    body = fields.Str(load_default="", validate=without_nul)
 
 
 class TokenRequestSchema(Schema):

@@ -9,6 +9,12 @@ from starlette.exceptions import HTTPException
 
 # marshmallow's message for a missing field, which the legacy API answers.
 MISSING = "Missing data for required field."
+# marshmallow's messages for the other problems Pydantic finds, by Pydantic's error type.
+MESSAGES = {
+    "missing": MISSING,
+    "extra_forbidden": "Unknown field.",
+    "string_type": "Not a valid string.",
+}
 
 
 class NotFound(HTTPException):
@@ -26,7 +32,10 @@ async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
     errors: dict[str, list[str]] = {}
     for error in exc.errors():
         field = str(error["loc"][-1]) if len(error["loc"]) > 1 else "_schema"
-        message = MISSING if error["type"] == "missing" else str(error["msg"])
+        if error["type"] == "value_error":  # a rule of the schema's own: its message as is
+            message = str(error["ctx"]["error"])
+        else:
+            message = MESSAGES.get(error["type"], str(error["msg"]))
         errors.setdefault(field, []).append(message)
     return JSONResponse({"msg": "Invalid request body", "errors": errors}, status_code=422)
 

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from notes_app.schemas import NUL_MESSAGE
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_serializer
+
+
+def _without_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError(NUL_MESSAGE)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_without_nul)]
 
 
 class NoteOut(BaseModel):
@@ -26,8 +37,11 @@ class NotesOut(BaseModel):
 
 
 class NewNote(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    body: str = ""
+    # marshmallow refuses a field the schema does not name (its default, RAISE).
+    model_config = ConfigDict(extra="forbid")
+
+    title: Text = Field(min_length=1, max_length=200)
+    body: Text = ""
 
 
 class TokenRequest(BaseModel):
