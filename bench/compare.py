@@ -12,6 +12,8 @@ of 3 tags each, follows) and measures, each section against its baseline in the 
   the gateway's memory at rest and under load;
 - shadow: the client's latency on three more gateways, the articles module unshadowed, then
   shadowed at 10 % and at 100 %, and the comparisons each shadow recorded.
+- write-shadow: a write's latency on three more gateways, its writes not shadowed, then
+  shadowed (``shadow_writes``) at 10 % and at 100 %.
 - deployments: the gateway (``--workers`` 1 and 2, and again in its legacy process mode)
   against the two-service deployment it replaces, nginx in front of gunicorn (legacy, 4 sync
   workers) and uvicorn (v2, 2 workers): each list alone and both at once, the /v2 probe idle
@@ -50,10 +52,20 @@ from sections import endpoints_table, gunicorn_table, probe_table
 from seed import seed
 from servers import ROOT, environment, gateway, gunicorn, upgrade_database
 from shadow import shadow_table
+from write_shadow import write_shadow_table
 
 RESULTS = ROOT / "bench" / "results"
 # In run order: the bursts write articles that would head the article list measured after.
-SECTIONS = ("endpoints", "gunicorn", "probe", "shadow", "deployments", "control", "burst")
+SECTIONS = (
+    "endpoints",
+    "gunicorn",
+    "probe",
+    "shadow",
+    "write-shadow",
+    "deployments",
+    "control",
+    "burst",
+)
 
 
 def run(
@@ -94,6 +106,8 @@ def run(
             lines += ["", *probes]
         if "shadow" in sections:
             lines += ["", *shadow_table(env, seconds=seconds, rounds=rounds)]
+        if "write-shadow" in sections:
+            lines += ["", *write_shadow_table(env, seeded, seconds=seconds, rounds=rounds)]
     # With the first gateway stopped: each deployment runs alone, on the cores and in PSS.
     if "deployments" in sections:
         lines += ["", *deployments_table(env, seeded.token, seconds=seconds, rounds=rounds)]

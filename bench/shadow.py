@@ -37,6 +37,7 @@ class Config:
     module: str  # the articles module's name in this manifest
     state: str
     rate: float
+    writes: bool = False  # shadow_writes: sampled writes answered by v2 first, rolled back
 
 
 CONFIGS = (
@@ -75,6 +76,8 @@ def manifest_text(config: Config) -> str:
     lines += [f"paths = {_toml_value(articles['paths'])}", f'state = "{config.state}"']
     if config.state == "shadow":
         lines.append(f"shadow_sample_rate = {config.rate}")
+    if config.writes:
+        lines += ["shadow_writes = true", 'write_ignore = ["users.password_hash"]']
     return "\n".join(lines) + "\n"
 
 

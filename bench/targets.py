@@ -12,6 +12,8 @@ PROBE_P99_OVER_IDLE = 1.5
 # ... while that legacy load reaches at least gunicorn gthread's req/s on the article list.
 # Client p99 with the articles module shadowed at 100 % over the same with no shadow.
 SHADOW_P99_OVER_OFF = 1.1
+# Client p99 of a write with writes shadowed at 10 % (v2 answers first, rolled back) over off.
+WRITE_SHADOW_P99_OVER_OFF = 1.2
 # The gateway against the two-service deployment (nginx, gunicorn and uvicorn) on one machine:
 # the /v2 probe's p99 with legacy saturated over its idle p99 is at most PROBE_P99_OVER_IDLE
 # and at most this many times the two services' same ratio;

@@ -257,7 +257,9 @@ def export_command(config_args: ConfigArgs, module: str, output: Path, limit: in
 
 
 def _recent_mismatches(session: Any, module: str, limit: int) -> list[ShadowComparison]:
-    """The newest stored mismatch of each distinct request, newest first."""
+    """The newest stored mismatch of each distinct read, newest first. A shadowed write is
+    not exported: its body is not stored (it may hold a password), and a test replaying it
+    would write to the database v2 is built on."""
     query = (
         select(ShadowComparison)
         .where(
@@ -271,7 +273,7 @@ def _recent_mismatches(session: Any, module: str, limit: int) -> list[ShadowComp
     for row in session.scalars(query.limit(limit * 20)):
         request = row.request
         key = (request["method"], request["path"], request.get("query", ""))
-        if key not in chosen:
+        if request["method"] in SAFE_METHODS and key not in chosen:
             chosen[key] = row
             if len(chosen) == limit:
                 break

@@ -99,7 +99,8 @@ def _writes_readable(config: Config) -> list[str]:
     return [
         f"{config.manifest.source}:{module.line}: module {module.name}: shadow_writes needs "
         "the legacy app in the gateway's process, where its writes can be read: "
-        f"{config.place('legacy_processes')} is {config.options.legacy_processes}, set it to 0"
+        f"legacy_processes is {config.options.legacy_processes} "
+        f"({config.place('legacy_processes')}): set it to 0"
         for module in config.manifest.modules
         if module.shadow_writes
     ]

@@ -1,7 +1,7 @@
 """Shadowed writes: v2 answers a sampled write first, in a sandbox, then legacy serves it.
 
 For a module with ``shadow_writes``, a sampled unsafe request is read whole (up to the
-shadow's ``max_body_bytes``, with a ``Content-Length``), then:
+shadow's ``max_body_bytes``, of a declared length: chunked bodies are not sampled), then:
 
 1. v2 answers it inside ``sandboxed()``: its sessions commit to savepoints of a transaction
    that is rolled back when its turn ends, its writes are recorded, and the turn is bounded
@@ -90,7 +90,9 @@ class ShadowedWrite:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.shadow.settings.max_body_bytes
-        declared = Headers(scope=scope).get("content-length", "")
+        headers = Headers(scope=scope)
+        # Without Content-Length or Transfer-Encoding a request has no body (RFC 9112 6.3).
+        declared = headers.get("content-length", "" if "transfer-encoding" in headers else "0")
         if not declared.isdigit() or int(declared) > limit:
             await self.legacy(scope, receive, send)  # a body of unknown or large size
             return
@@ -165,7 +167,9 @@ class ShadowedWrite:
     async def _run_v2(self, body: bytes, started: float) -> Turn:
         async with sandboxed() as sandbox:
             with recording() as writes:
-                status, answer = await answered(self.v2, self.v2_scope, body)
+                # A copy: the app writes into the scope it is given (its router, the
+                # endpoint...), and the sample's goes to the replay process, pickled.
+                status, answer = await answered(self.v2, dict(self.v2_scope), body)
         return Turn(
             status,
             answer,

@@ -317,3 +317,33 @@ def test_serve_reports_a_bad_import_string_and_starts_nothing(
         "'missing'" in result.output
     )
     assert not records.exists()
+
+
+def test_shadowed_writes_need_the_legacy_app_in_the_gateways_process() -> None:
+    text = """[gateway]
+v2 = "team:v2"
+legacy_processes = 2
+
+[[module]]
+name = "articles"
+paths = ["/api/articles"]
+state = "shadow"
+shadow_sample_rate = 0.1
+shadow_writes = true
+write_ignore = ["users.password_hash"]
+"""
+    manifest = parse_manifest(text, source="team.toml", directory=Path("."))
+    with pytest.raises(ConfigError) as caught:
+        configure(manifest, environ={})
+
+    (problem,) = caught.value.problems
+    assert problem.startswith("team.toml:5: module articles: shadow_writes needs the legacy app")
+    assert problem.endswith("legacy_processes is 2 (team.toml:3): set it to 0")
+    module = configure(manifest, flags={"legacy_processes": 0}, environ={}).manifest.modules[0]
+    assert (module.shadow_writes, module.write_ignore) == (True, ("users.password_hash",))
+
+
+def test_a_write_ignore_entry_names_a_table_and_a_column() -> None:
+    text = '[[module]]\nname = "a"\npaths = ["/a"]\nwrite_ignore = ["password_hash"]\n'
+    with pytest.raises(ConfigError, match="write_ignore"):
+        parse_manifest(text, source="team.toml", directory=Path("."))

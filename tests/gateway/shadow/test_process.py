@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -54,7 +56,12 @@ def _comparisons(store: RecordStore, count: int) -> list[ShadowComparison]:
     )
 
 
-def test_gateway_serve_replays_in_an_idle_priority_process(tmp_path: Path) -> None:
+@contextmanager
+def _served_conduit(
+    tmp_path: Path, manifest_text: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str, str]]:
+    """``gateway serve`` of the Conduit example on a fresh SQLite file: the process, its
+    base URL and the database URL."""
     database = f"sqlite:///{tmp_path / 'conduit.db'}"
     env = {
         **os.environ,
@@ -67,7 +74,7 @@ def test_gateway_serve_replays_in_an_idle_priority_process(tmp_path: Path) -> No
         [sys.executable, "-m", "shared.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True
     )
     manifest = tmp_path / "migration.toml"
-    manifest.write_text(MANIFEST, encoding="utf-8")
+    manifest.write_text(manifest_text, encoding="utf-8")
     port = free_port()
     log = tmp_path / "serve.log"
     command = [sys.executable, "-m", "gateway.cli", "serve", "--manifest", str(manifest)]
@@ -78,28 +85,39 @@ def test_gateway_serve_replays_in_an_idle_priority_process(tmp_path: Path) -> No
     try:
         base = f"http://127.0.0.1:{port}"
         first_answer(f"{base}/health", proc, output=log.read_text, timeout=DEADLINE_SECONDS)
-        with httpx.Client(base_url=f"{base}/legacy/api", timeout=DEADLINE_SECONDS) as http:
-            body = {"username": "ann", "email": "ann@example.com", "password": "a-long-password"}
-            token = http.post("/users", json={"user": body}).json()["user"]["token"]
-            article = {"title": "Shadowed", "description": "d", "body": "b", "tagList": ["x"]}
-            created = http.post(
-                "/articles",
-                json={"article": article},
-                headers={"Authorization": f"Token {token}"},
-            )
-            slug = created.json()["article"]["slug"]
-            answers = [http.get("/articles"), http.get(f"/articles/{slug}")]
-        store = RecordStore(records_url(database))
-        try:
-            records = _comparisons(store, len(answers))
-        finally:
-            store.engine.dispose()
-        # It has replayed: by now it runs at the priority it chose on starting.
-        (replayer,) = _replayers(proc.pid)
-        policy = os.sched_getscheduler(replayer)
+        yield proc, base, database
     finally:
         proc.terminate()
         proc.wait(timeout=DEADLINE_SECONDS)
+
+
+def _create_article(http: httpx.Client) -> tuple[httpx.Response, str]:
+    body = {"username": "ann", "email": "ann@example.com", "password": "a-long-password"}
+    token = http.post("/users", json={"user": body}).json()["user"]["token"]
+    article = {"title": "Shadowed", "description": "d", "body": "b", "tagList": ["x"]}
+    created = http.post(
+        "/articles", json={"article": article}, headers={"Authorization": f"Token {token}"}
+    )
+    return created, created.json()["article"]["slug"]
+
+
+def _recorded(database: str, count: int) -> list[ShadowComparison]:
+    store = RecordStore(records_url(database))
+    try:
+        return _comparisons(store, count)
+    finally:
+        store.engine.dispose()
+
+
+def test_gateway_serve_replays_in_an_idle_priority_process(tmp_path: Path) -> None:
+    with _served_conduit(tmp_path, MANIFEST) as (proc, base, database):
+        with httpx.Client(base_url=f"{base}/legacy/api", timeout=DEADLINE_SECONDS) as http:
+            _, slug = _create_article(http)
+            answers = [http.get("/articles"), http.get(f"/articles/{slug}")]
+        records = _recorded(database, len(answers))
+        # It has replayed: by now it runs at the priority it chose on starting.
+        (replayer,) = _replayers(proc.pid)
+        policy = os.sched_getscheduler(replayer)
 
     assert [a.status_code for a in answers] == [200, 200]
     assert policy == os.SCHED_IDLE  # clients first: replays get only CPU nobody else wants
@@ -109,6 +127,22 @@ def test_gateway_serve_replays_in_an_idle_priority_process(tmp_path: Path) -> No
         (f"/legacy/api/articles/{slug}", "matched"),
     ]
     assert not Path(f"/proc/{replayer}").exists()  # it went with the server
+
+
+def test_a_shadowed_write_is_recorded_by_the_replay_process(tmp_path: Path) -> None:
+    """v2 answers the write in the serving process; its answer and both write sets cross to
+    the replay process (pickled), which compares and records them."""
+    writes = MANIFEST + (
+        'shadow_writes = true\n\n[module.noise]\n"article.createdAt" = "timestamp"\n'
+        '"article.updatedAt" = "timestamp"\n'
+    )
+    with _served_conduit(tmp_path, writes) as (_proc, base, database):
+        with httpx.Client(base_url=f"{base}/legacy/api", timeout=DEADLINE_SECONDS) as http:
+            created, _ = _create_article(http)
+        (record,) = _recorded(database, 1)
+
+    assert created.status_code == 201
+    assert (record.request["method"], record.outcome, record.error) == ("POST", "matched", None)
 
 
 def test_a_module_moved_to_shadow_at_run_time_is_replayed_in_a_process_of_its_own(
