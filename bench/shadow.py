@@ -88,9 +88,9 @@ _PARITY = re.compile(
 )
 
 
-def read_records(env: Mapping[str, str], manifest: Path, module: str) -> Records:
-    """The module's shadow records, as ``gateway parity`` reads them."""
-    output = subprocess.run(
+def parity_report(env: Mapping[str, str], manifest: Path) -> str:
+    """What ``gateway parity`` says of the manifest's modules."""
+    return subprocess.run(
         [str(BIN / "gateway"), "parity", "--manifest", str(manifest)],
         env=env,
         capture_output=True,
@@ -98,6 +98,11 @@ def read_records(env: Mapping[str, str], manifest: Path, module: str) -> Records
         timeout=120,
         check=True,
     ).stdout
+
+
+def read_records(env: Mapping[str, str], manifest: Path, module: str) -> Records:
+    """The module's shadow records, as ``gateway parity`` reads them."""
+    output = parity_report(env, manifest)
     for found in _PARITY.finditer(output):
         if found["module"] == module:
             return Records(

@@ -21,7 +21,7 @@ import httpx
 from load import Figures, Request, interleaved
 from seed import Seeded
 from servers import gateway, wait_quiet
-from shadow import WARM_UP, Config, Records, manifest_text, read_records
+from shadow import WARM_UP, Config, Records, manifest_text, parity_report, read_records
 from targets import WRITE_SHADOW_P99_OVER_OFF, at_most, verdict
 
 CONFIGS = (
@@ -83,6 +83,7 @@ def write_shadow_table(
                 requests, seconds=seconds, rounds=rounds, settle=lambda: wait_quiet(pids)
             )
         records = {c: read_records(env, manifests[c], c.module) for c in CONFIGS}
+        report = parity_report(env, manifests[AT_100])
     off = figures[OFF.label]
     lines = [
         f"| client POST {path.replace(seeded.slug, '{slug}')} | req/s | p50 ms | p99 ms "
@@ -99,5 +100,7 @@ def write_shadow_table(
         "them once the servers stopped. v2's turn is always taken; comparing and recording "
         "it is the replay process's, at idle priority, which drops (and counts) what a "
         "saturated machine leaves it no time for.",
+        "",
+        f"`gateway parity` on the 100 % gateway's records:\n\n```\n{report.strip()}\n```",
     ]
     return lines

@@ -103,19 +103,22 @@ class ShadowedWrite:
             return
         turn = await self._v2_turn(body)
         started = time.perf_counter()
-        status, answer = 0, bytearray()
+        status, answer, whole = 0, bytearray(), False
 
         async def kept(message: Message) -> None:
-            nonlocal status
+            nonlocal status, whole
             await send(message)  # the client first, always
             if message["type"] == "http.response.start":
                 status = message["status"]
-            elif message["type"] == "http.response.body" and len(answer) <= limit:
-                answer.extend(message.get("body", b""))
+            elif message["type"] == "http.response.body":
+                whole = not message.get("more_body", False)
+                if len(answer) <= limit:
+                    answer.extend(message.get("body", b""))
 
         with recording() as writes:
             await self.legacy(scope, receive, kept)
-        if len(answer) <= limit:
+        # An answer cut short (the client left) is not legacy's answer: nothing to compare.
+        if whole and len(answer) <= limit:
             self.shadow.offer(
                 Sample(
                     module=self.module,
