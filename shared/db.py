@@ -202,8 +202,12 @@ class Database:
         """
         sandbox = current_sandbox()
         if sandbox is not None:
-            # A shadowed write's turn: every unit on the sandbox's one connection (on SQLite,
-            # a second connection would wait for the first's write lock), in a savepoint.
+            # A shadowed write's turn: every unit on the sandbox's one connection to the
+            # database (on SQLite, a second would wait for the first's write lock), in a
+            # savepoint. On SQLite that is pysqlite's, for the reason above, unless the
+            # route's session already opened aiosqlite's.
+            if self.is_sqlite and not sandbox.holds_async(self.async_engine.url):
+                return await sandbox.run(self._write_engine, work)
             connection = await sandbox.async_connection(self._async_write_engine)
             return await connection.run_sync(_in_savepoint, work)
         if self.is_sqlite:
