@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +47,13 @@ SAVEPOINTS: dict[str, Any] = {"join_transaction_mode": "create_savepoint"}
 # commit. A savepoint of the sandbox's own starts the transaction whatever the engine's
 # handling (inside an engine's own BEGIN it is merely nested); closing rolls it all back.
 _SQLITE_OUTER = "SAVEPOINT gateway_sandbox"
+
+# Each turn has a thread of its own (see ``Sandbox.run``); up to this many are kept between
+# turns rather than started anew for each.
+IDLE_THREADS_KEPT = 8
+_IDLE_THREADS: list[ThreadPoolExecutor] = []
+# A forked child has none of its parent's threads.
+os.register_at_fork(after_in_child=_IDLE_THREADS.clear)
 
 _current: ContextVar[Sandbox | None] = ContextVar("gateway_sandbox", default=None)
 _watching = False  # the commit listener and the audit hook are installed once, when needed
@@ -121,7 +129,7 @@ class Sandbox:
         """
         self._check_open()
         if self._thread is None:
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox")
+            self._thread = _IDLE_THREADS.pop() if _IDLE_THREADS else _new_thread()
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, context.run, self._run, engine, work)
@@ -152,18 +160,31 @@ class Sandbox:
         thread, self._thread = self._thread, None
         for connection in asynchronous.values():
             await connection.close()
-        if sync:
-            # In a thread: closing waits for the database (a PostgreSQL rollback's round trip).
-            closing = [connection.close for connection in sync.values()]
-            await asyncio.get_running_loop().run_in_executor(thread, _call_all, closing)
+        # SQLite rolls back in its own file at once: closed here, the write lock goes without
+        # waiting for a thread's turn at the interpreter. A server's rollback is a round trip.
+        remote = [c.close for c in sync.values() if c.dialect.name != "sqlite"]
+        _call_all([c.close for c in sync.values() if c.dialect.name == "sqlite"])
+        if remote:
+            await asyncio.get_running_loop().run_in_executor(thread, _call_all, remote)
         if thread is not None:
-            thread.shutdown(wait=False)
+            _release(thread)
 
 
 def _same_sqlite_file(url: URL, held: Iterable[Connection | AsyncConnection]) -> bool:
     return url.get_backend_name() == "sqlite" and any(
         connection.engine.url.database == url.database for connection in held
     )
+
+
+def _new_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox")
+
+
+def _release(thread: ThreadPoolExecutor) -> None:
+    if len(_IDLE_THREADS) < IDLE_THREADS_KEPT:
+        _IDLE_THREADS.append(thread)
+    else:
+        thread.shutdown(wait=False)
 
 
 def _call_all(calls: list[Callable[[], None]]) -> None:
