@@ -16,7 +16,7 @@ import re
 import subprocess
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,13 +150,19 @@ def _row(config: Config, figures: Figures, off: Figures, records: Records, sent:
     )
 
 
+def write_manifests(folder: Path, configs: Sequence[Config]) -> dict[Config, Path]:
+    """Each config's manifest, written in ``folder``."""
+    manifests = {}
+    for config in configs:
+        manifests[config] = folder / f"{config.module}.toml"
+        manifests[config].write_text(manifest_text(config), encoding="utf-8")
+    return manifests
+
+
 def shadow_table(env: Mapping[str, str], *, seconds: int, rounds: int) -> list[str]:
     path = "/legacy/api/articles"
     with tempfile.TemporaryDirectory(prefix="bench-shadow-") as folder:
-        manifests = {}
-        for config in CONFIGS:
-            manifests[config] = Path(folder) / f"{config.module}.toml"
-            manifests[config].write_text(manifest_text(config), encoding="utf-8")
+        manifests = write_manifests(Path(folder), CONFIGS)
         with ExitStack() as stack:
             servers = {c: stack.enter_context(gateway(env, manifests[c])) for c in CONFIGS}
             pids = [server.pid for server in servers.values()]

@@ -21,7 +21,7 @@ import httpx
 from load import Figures, Request, interleaved
 from seed import Seeded
 from servers import gateway, wait_quiet
-from shadow import WARM_UP, Config, Records, manifest_text, parity_report, read_records
+from shadow import WARM_UP, Config, Records, parity_report, read_records, write_manifests
 from targets import WRITE_SHADOW_P99_OVER_OFF, at_most, verdict
 
 CONFIGS = (
@@ -65,10 +65,7 @@ def write_shadow_table(
 ) -> list[str]:
     path = f"/legacy/api/articles/{seeded.slug}/favorite"
     with tempfile.TemporaryDirectory(prefix="bench-write-shadow-") as folder:
-        manifests = {}
-        for config in CONFIGS:
-            manifests[config] = Path(folder) / f"{config.module}.toml"
-            manifests[config].write_text(manifest_text(config), encoding="utf-8")
+        manifests = write_manifests(Path(folder), CONFIGS)
         with ExitStack() as stack:
             servers = {c: stack.enter_context(gateway(env, manifests[c])) for c in CONFIGS}
             pids = [server.pid for server in servers.values()]
